@@ -1,0 +1,24 @@
+/// Comparisons whose duration does not depend on where two secrets first differ.
+///
+/// Used for every comparison of a secret (CSRF tokens, session tokens, credentials) so that timing does not
+/// reveal how much of a guess was right.
+public enum ConstantTime {
+    /// `true` when both byte sequences are equal. Runs in time proportional to the longer input.
+    public static func equals<A: Collection<UInt8>, B: Collection<UInt8>>(_ lhs: A, _ rhs: B) -> Bool {
+        let left = Array(lhs)
+        let right = Array(rhs)
+        let length = max(left.count, right.count)
+        var difference: UInt8 = left.count == right.count ? 0 : 1
+        for index in 0..<length {
+            let a = index < left.count ? left[index] : 0
+            let b = index < right.count ? right[index] : 0
+            difference |= a ^ b
+        }
+        return difference == 0
+    }
+
+    /// `true` when both strings have the same UTF-8 bytes.
+    public static func equals(_ lhs: String, _ rhs: String) -> Bool {
+        equals(Array(lhs.utf8), Array(rhs.utf8))
+    }
+}

@@ -1,0 +1,58 @@
+/// The kinds of failure a client can see, each with a stable code and an HTTP status (RFC 9457 `type`/`status`).
+///
+/// The code never changes once shipped: clients and monitoring key on it. Titles come from the catalogue
+/// (`problem_<code>`), in both languages.
+public struct ProblemKind: Sendable, Hashable {
+    public let code: String
+    public let status: Int
+
+    public init(code: String, status: Int) {
+        self.code = code
+        self.status = status
+    }
+
+    /// The RFC 9457 `type` URI.
+    public var typeURI: String { "urn:creditgate:problem:\(code)" }
+    /// The catalogue key of the title.
+    public var titleKey: String { "problem_\(code.replacingOccurrences(of: "-", with: "_"))" }
+
+    public static let badRequest = ProblemKind(code: "bad-request", status: 400)
+    public static let malformedJSON = ProblemKind(code: "malformed-json", status: 400)
+    public static let invalidParameter = ProblemKind(code: "invalid-parameter", status: 400)
+    public static let unauthenticated = ProblemKind(code: "unauthenticated", status: 401)
+    public static let invalidCredentials = ProblemKind(code: "invalid-credentials", status: 401)
+    public static let forbidden = ProblemKind(code: "forbidden", status: 403)
+    public static let csrfRejected = ProblemKind(code: "csrf-rejected", status: 403)
+    public static let notFound = ProblemKind(code: "not-found", status: 404)
+    public static let methodNotAllowed = ProblemKind(code: "method-not-allowed", status: 405)
+    public static let conflict = ProblemKind(code: "conflict", status: 409)
+    public static let payloadTooLarge = ProblemKind(code: "payload-too-large", status: 413)
+    public static let unsupportedMediaType = ProblemKind(code: "unsupported-media-type", status: 415)
+    public static let validationFailed = ProblemKind(code: "validation-failed", status: 422)
+    public static let tooManyRequests = ProblemKind(code: "too-many-requests", status: 429)
+    public static let internalError = ProblemKind(code: "internal-error", status: 500)
+    public static let serviceUnavailable = ProblemKind(code: "service-unavailable", status: 503)
+
+    /// Every kind, for the catalogue test and the OpenAPI document.
+    public static let all: [ProblemKind] = [
+        .badRequest, .malformedJSON, .invalidParameter, .unauthenticated, .invalidCredentials, .forbidden,
+        .csrfRejected, .notFound, .methodNotAllowed, .conflict, .payloadTooLarge, .unsupportedMediaType,
+        .validationFailed, .tooManyRequests, .internalError, .serviceUnavailable,
+    ]
+}
+
+/// An error a user may be told about: a problem kind, an optional detail (catalogue key), and a cause that is
+/// logged but never shown.
+public struct CreditGateError: Error, Sendable {
+    public let kind: ProblemKind
+    /// Catalogue key of a sentence saying what to do about it; `nil` shows only the title.
+    public let detailKey: String?
+    /// For the log only: may name internal state, never secrets or unmasked identifiers.
+    public let cause: String?
+
+    public init(_ kind: ProblemKind, detailKey: String? = nil, cause: String? = nil) {
+        self.kind = kind
+        self.detailKey = detailKey
+        self.cause = cause
+    }
+}

@@ -1,0 +1,248 @@
+import AsyncKit
+import CreditGateCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Synchronization
+
+/// Which SQL engine a ``Database`` talks to. The only place dialect differences are decided.
+public enum DatabaseBackend: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// Where the database lives, parsed from `CREDITGATE_DATABASE_URL` (`sqlite:///path`, `sqlite::memory:` or
+/// `postgres://user:password@host:port/name`).
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqliteFile(path: String)
+    case postgres(url: String)
+
+    /// The default: an SQLite file under `./creditgate-data/`.
+    public static let defaultURL = "sqlite:///./creditgate-data/creditgate.sqlite"
+
+    public init(url: String) throws {
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard path.hasPrefix("/"), path.count > 1 else { throw DatabaseError.invalidURL("sqlite URLs take the form sqlite:///path/to/file") }
+            // sqlite:///./relative/path keeps a relative path; sqlite:////abs/path or sqlite:///abs/path an absolute one.
+            let trimmed = path.hasPrefix("/./") ? String(path.dropFirst()) : path
+            self = .sqliteFile(path: trimmed)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            guard (try? SQLPostgresConfiguration(url: url)) != nil else {
+                throw DatabaseError.invalidURL("postgres URLs take the form postgres://user:password@host:port/database")
+            }
+            self = .postgres(url: url)
+        } else {
+            throw DatabaseError.invalidURL("the database URL must start with sqlite:// or postgres://")
+        }
+    }
+
+    public var backend: DatabaseBackend {
+        switch self {
+        case .sqliteFile: .sqlite
+        case .postgres: .postgres
+        }
+    }
+
+    /// A description safe for logs: the password of a PostgreSQL URL is never shown.
+    public var description: String {
+        switch self {
+        case .sqliteFile(let path): return "sqlite://\(path)"
+        case .postgres(let url):
+            guard var components = URLComponents(string: url) else { return "postgres://(unparseable)" }
+            if components.password != nil { components.password = "***" }
+            return components.string ?? "postgres://(unparseable)"
+        }
+    }
+}
+
+public enum DatabaseError: Error, CustomStringConvertible, Sendable {
+    case invalidURL(String)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let reason): "invalid database URL: \(reason)"
+        case .unavailable(let reason): "database unavailable: \(reason)"
+        }
+    }
+}
+
+/// Counters of the connection pool, read by the metrics endpoint.
+public struct PoolStatistics: Sendable {
+    public var connectionsInUse: Int
+    public var maximumConnections: Int
+    public var acquisitions: Int
+    public var acquisitionFailures: Int
+    public var totalWaitSeconds: Double
+}
+
+/// A pool of connections to SQLite or PostgreSQL and the two ways to use it: one statement at a time, or an
+/// explicit transaction.
+public final class Database: Sendable {
+    public let backend: DatabaseBackend
+    public let location: DatabaseLocation
+    private let pool: Pool
+    private let logger: Logger
+    private let statistics: Mutex<PoolStatistics>
+
+    // The async-kit pool guards its own state with a lock but is not annotated as Sendable.
+    private enum Pool: @unchecked Sendable {
+        case sqlite(EventLoopGroupConnectionPool<SQLiteSessionSource>)
+        case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
+    }
+
+    /// Opens a pool. For SQLite the parent folder is created if missing, and every connection runs in WAL mode
+    /// with foreign keys on and a busy timeout. `postgresSearchPath` confines a PostgreSQL pool to one schema
+    /// (used by the store tests to isolate each test).
+    public init(
+        location: DatabaseLocation,
+        maxConnectionsPerEventLoop: Int = 4,
+        busyTimeoutMilliseconds: Int = 5000,
+        postgresSearchPath: [String]? = nil,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
+        self.location = location
+        self.backend = location.backend
+        self.logger = logger
+        let loops = Array(eventLoopGroup.makeIterator()).count
+        self.statistics = Mutex(PoolStatistics(
+            connectionsInUse: 0, maximumConnections: loops * maxConnectionsPerEventLoop,
+            acquisitions: 0, acquisitionFailures: 0, totalWaitSeconds: 0
+        ))
+        switch location {
+        case .sqliteFile(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            self.pool = .sqlite(EventLoopGroupConnectionPool(
+                source: source, maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
+                requestTimeout: .seconds(10), pruneInterval: nil, logger: logger, on: eventLoopGroup
+            ))
+        case .postgres(let url):
+            var configuration = try SQLPostgresConfiguration(url: url)
+            configuration.searchPath = postgresSearchPath
+            self.pool = .postgres(EventLoopGroupConnectionPool(
+                source: PostgresConnectionSource(sqlConfiguration: configuration),
+                maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
+                requestTimeout: .seconds(10), pruneInterval: .seconds(60), logger: logger, on: eventLoopGroup
+            ))
+        }
+    }
+
+    /// Closes every connection. Call once, at shutdown.
+    public func shutdown() async throws {
+        switch pool {
+        case .sqlite(let pool): try await pool.shutdownAsync()
+        case .postgres(let pool): try await pool.shutdownAsync()
+        }
+    }
+
+    public var poolStatistics: PoolStatistics { statistics.withLock { $0 } }
+
+    /// Runs `body` with one connection from the pool, outside any explicit transaction.
+    public func withConnection<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        switch pool {
+        case .sqlite(let pool):
+            let connection = try await acquire { try await pool.requestConnection(logger: logger).get() }
+            recordAcquired(since: started)
+            defer { pool.releaseConnection(connection, logger: logger); recordReleased() }
+            return try await body(connection.sql())
+        case .postgres(let pool):
+            let connection = try await acquire { try await pool.requestConnection(logger: logger).get() }
+            recordAcquired(since: started)
+            defer { pool.releaseConnection(connection, logger: logger); recordReleased() }
+            return try await body(connection.sql())
+        }
+    }
+
+    /// Runs `body` inside one explicit transaction: committed when `body` returns, rolled back when it throws.
+    ///
+    /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write lock up front: a deferred
+    /// transaction that reads and then writes can fail with `SQLITE_BUSY` without waiting, which would turn
+    /// contention into errors.
+    public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.raw(backend == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
+            do {
+                let result = try await body(connection)
+                try await connection.raw("COMMIT").run()
+                return result
+            } catch {
+                do {
+                    try await connection.raw("ROLLBACK").run()
+                } catch let rollbackError {
+                    logger.error("rollback failed", metadata: ["error": "\(String(reflecting: rollbackError))"])
+                }
+                throw error
+            }
+        }
+    }
+
+    /// `true` when a trivial statement succeeds within the pool's request timeout.
+    public func isReachable() async -> Bool {
+        do {
+            return try await withConnection { connection in
+                try await connection.raw("SELECT 1 AS one").first() != nil
+            }
+        } catch {
+            logger.warning("database not reachable", metadata: ["error": "\(String(reflecting: error))"])
+            return false
+        }
+    }
+
+    private func acquire<C>(_ request: () async throws -> C) async throws -> C {
+        do {
+            return try await request()
+        } catch {
+            statistics.withLock { $0.acquisitionFailures += 1 }
+            throw DatabaseError.unavailable(String(describing: type(of: error)))
+        }
+    }
+
+    private func recordAcquired(since started: ContinuousClock.Instant) {
+        let waited = ContinuousClock.now - started
+        let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+        statistics.withLock {
+            $0.connectionsInUse += 1
+            $0.acquisitions += 1
+            $0.totalWaitSeconds += seconds
+        }
+    }
+
+    private func recordReleased() {
+        statistics.withLock { $0.connectionsInUse -= 1 }
+    }
+}
+
+/// Opens SQLite connections configured for a server: WAL journal (readers never block the writer), foreign keys
+/// enforced, and a busy timeout so that a writer waits for the lock instead of failing at once.
+struct SQLiteSessionSource: ConnectionPoolSource, Sendable {
+    let path: String
+    let busyTimeoutMilliseconds: Int
+
+    func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
+        let pragmas = [
+            "PRAGMA busy_timeout = \(busyTimeoutMilliseconds)",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            // FULL: a committed transaction survives a power cut, which the record of queries must.
+            "PRAGMA synchronous = FULL",
+        ]
+        return SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop)
+            .flatMap { connection in
+                pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { previous, pragma in
+                    previous.flatMap { connection.query(pragma).map { _ in } }
+                }
+                .map { connection }
+                .flatMapError { error in connection.close().flatMapThrowing { throw error } }
+            }
+    }
+}

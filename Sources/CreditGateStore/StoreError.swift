@@ -1,0 +1,39 @@
+import PostgresNIO
+import SQLiteNIO
+
+/// Failures the repositories report in domain terms.
+public enum StoreError: Error, Equatable, Sendable {
+    /// A row with the same unique key exists (e.g. a second account for one employee ID).
+    case duplicate(String)
+    /// A referenced row does not exist.
+    case missingReference(String)
+    /// A stored value no longer parses (a row written behind the application's back).
+    case corruptRow(String)
+}
+
+enum ConstraintViolation {
+    /// `true` for a unique-constraint violation on either engine.
+    static func isUnique(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+        if let error = error as? SQLiteError { return error.reason == .constraint && error.message.contains("UNIQUE") }
+        return false
+    }
+
+    /// `true` for a foreign-key violation on either engine.
+    static func isForeignKey(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23503" }
+        if let error = error as? SQLiteError { return error.reason == .constraint && error.message.contains("FOREIGN KEY") }
+        return false
+    }
+}
+
+extension Date {
+    /// Milliseconds since the Unix epoch, the storage form of every time column.
+    var storedMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(storedMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(storedMilliseconds) / 1000)
+    }
+}
+
+import Foundation
