@@ -15,14 +15,14 @@ enum ConstraintViolation {
     /// `true` for a unique-constraint violation on either engine.
     static func isUnique(_ error: any Error) -> Bool {
         if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
-        if let error = error as? SQLiteError { return error.reason == .constraint && error.message.contains("UNIQUE") }
+        if let error = error as? SQLiteError { return error.message.contains("UNIQUE constraint failed") }
         return false
     }
 
     /// `true` for a foreign-key violation on either engine.
     static func isForeignKey(_ error: any Error) -> Bool {
         if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23503" }
-        if let error = error as? SQLiteError { return error.reason == .constraint && error.message.contains("FOREIGN KEY") }
+        if let error = error as? SQLiteError { return error.message.contains("FOREIGN KEY constraint failed") }
         return false
     }
 }

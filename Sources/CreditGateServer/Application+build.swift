@@ -1,0 +1,139 @@
+import CreditGateBureau
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What it takes to build a CreditGate application. The `serve`/`demo` commands and the tests each conform;
+/// ``buildApplication(_:)`` is the only place live implementations are chosen.
+public protocol AppArguments: Sendable {
+    var configuration: AppConfiguration { get }
+    var mode: RunMode { get }
+    var logger: Logger { get }
+    /// The time source; tests pass a fixed or steerable clock.
+    var clock: @Sendable () -> Date { get }
+    /// Confines a PostgreSQL pool to one schema (tests); `nil` uses the server's default search path.
+    var postgresSearchPath: [String]? { get }
+}
+
+extension AppArguments {
+    public var clock: @Sendable () -> Date { Date.init }
+    public var postgresSearchPath: [String]? { nil }
+}
+
+/// The live services of one instance, built once from the arguments.
+public struct AppServices: Sendable {
+    public let database: Database
+    public let organisations: any OrganisationRepository
+    public let users: any UserRepository
+    public let sessions: any SessionRepository
+    public let settings: any SettingsRepository
+    public let hasher: any PasswordHasher
+    public let bureau: any CreditBureau
+    public let authentication: AuthenticationService
+    public let accounts: AccountService
+    public let clock: @Sendable () -> Date
+
+    /// Opens the database pool and wires the repositories and services. Does not migrate.
+    public static func make(_ arguments: some AppArguments) throws -> AppServices {
+        let configuration = arguments.configuration
+        let database = try Database(
+            location: try DatabaseLocation(url: configuration.databaseURL),
+            maxConnectionsPerEventLoop: configuration.databaseMaxConnectionsPerEventLoop,
+            postgresSearchPath: arguments.postgresSearchPath,
+            logger: arguments.logger
+        )
+        let organisations = SQLOrganisationRepository(database: database)
+        let users = SQLUserRepository(database: database)
+        let sessions = SQLSessionRepository(database: database)
+        let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
+        let clock = arguments.clock
+        return AppServices(
+            database: database, organisations: organisations, users: users, sessions: sessions,
+            settings: SQLSettingsRepository(database: database), hasher: hasher,
+            bureau: SandboxBureau(clock: clock),
+            authentication: AuthenticationService(
+                users: users, organisations: organisations, sessions: sessions, hasher: hasher,
+                policy: configuration.sessionPolicy, clock: clock, logger: arguments.logger
+            ),
+            accounts: AccountService(users: users, organisations: organisations, hasher: hasher, clock: clock),
+            clock: clock
+        )
+    }
+
+    public func migrate(logger: Logger) async throws {
+        try await MigrationRunner(database: database, logger: logger).migrate()
+    }
+}
+
+/// Builds the HTTP application: routes, middleware, and the services that live and die with it.
+public func buildApplication(_ arguments: some AppArguments) async throws -> some ApplicationProtocol {
+    let services = try AppServices.make(arguments)
+    return try await buildApplication(arguments, services: services)
+}
+
+/// Builds the application around services the caller already made (the `demo` command seeds through them first).
+public func buildApplication(_ arguments: some AppArguments, services: AppServices) async throws -> some ApplicationProtocol {
+    let configuration = arguments.configuration
+    let logger = arguments.logger
+    if arguments.mode == .serve, services.bureau.isSandbox, !configuration.allowSandboxBureau {
+        throw ConfigurationError.sandboxNotAllowed
+    }
+    if configuration.migrateOnStart {
+        try await services.migrate(logger: logger)
+    }
+    let startedAt = services.clock()
+    let statusService = SystemStatusService(database: services.database, bureau: services.bureau, startedAt: startedAt, logger: logger)
+    let directory = DirectoryService(organisations: services.organisations, users: services.users)
+    let renderer = try await ConsoleRenderer.load()
+    let problems = ProblemRenderer(console: renderer)
+    let cookies = SessionCookies(secure: configuration.isTLS)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLoggingMiddleware(trustedProxies: configuration.trustedProxies, bodyLimit: configuration.maxBodyBytes))
+    router.add(middleware: SecurityHeadersMiddleware(isTLS: configuration.isTLS))
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: SessionMiddleware(authentication: services.authentication, cookies: cookies, problems: problems))
+    router.add(middleware: ErrorMiddleware(renderer: problems))
+    router.add(middleware: CSRFMiddleware(cookies: cookies, publicBaseURL: configuration.publicBaseURL))
+
+    router.get { _, _ in Response.redirect(to: "/console", type: .normal) }
+    OperationsController(
+        status: statusService,
+        metrics: MetricsExporter(registry: MetricsBootstrap.registry, database: services.database, startedAt: startedAt)
+    ).addRoutes(to: router)
+    APIController(
+        authentication: services.authentication, directory: directory, sessionPolicy: configuration.sessionPolicy,
+        openAPIDocument: try BundledResources.data("openapi.yaml")
+    ).addRoutes(to: router.group("api/v1"))
+    ConsoleController(
+        authentication: services.authentication, directory: directory, status: statusService, renderer: renderer,
+        cookies: cookies, sessionPolicy: configuration.sessionPolicy,
+        stylesheet: try BundledResources.data("static/app.css"), clock: services.clock
+    ).addRoutes(to: router.group("console"))
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        logger: logger
+    )
+    app.addServices(DatabaseLifecycle(database: services.database, logger: logger))
+    return app
+}
+
+/// Closes the database pool when the application shuts down.
+struct DatabaseLifecycle: Service {
+    let database: Database
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try await database.shutdown()
+        } catch {
+            logger.warning("database pool did not close cleanly", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Configuration
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Logging
+
+/// How the server was started. Demo mode may invent its own secrets and uses the sandbox bureau; `serve` may not.
+public enum RunMode: String, Sendable {
+    case demo
+    case serve
+}
+
+/// Every setting of a running CreditGate, read once at start-up from the environment and an optional JSON file
+/// (`CREDITGATE_` + the key upper-cased with `.` as `_`; the environment wins over the file). Each key and its
+/// default is listed in the README.
+public struct AppConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The address users reach CreditGate at. When it is `https://…` (TLS terminated at the bank's reverse proxy)
+    /// cookies are marked `Secure` and HSTS is sent.
+    public var publicBaseURL: String
+    /// Peers whose `X-Forwarded-For` is believed (the bank's reverse proxies); empty believes nobody.
+    public var trustedProxies: [NetworkCIDR]
+    public var maxBodyBytes: Int
+    public var databaseURL: String
+    public var databaseMaxConnectionsPerEventLoop: Int
+    /// Apply pending migrations at start-up (safe with several instances: they take an advisory lock).
+    public var migrateOnStart: Bool
+    public var sessionPolicy: SessionPolicy
+    public var bcryptCost: UInt8
+    public var bureau: String
+    public var allowSandboxBureau: Bool
+    public var logLevel: Logger.Level
+    /// Where `demo` keeps the secrets it generates.
+    public var dataDirectory: String
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        publicBaseURL: String = "http://127.0.0.1:8080",
+        trustedProxies: [NetworkCIDR] = [],
+        maxBodyBytes: Int = 1_048_576,
+        databaseURL: String = DatabaseLocation.defaultURL,
+        databaseMaxConnectionsPerEventLoop: Int = 4,
+        migrateOnStart: Bool = true,
+        sessionPolicy: SessionPolicy = SessionPolicy(),
+        bcryptCost: UInt8 = 12,
+        bureau: String = "sandbox",
+        allowSandboxBureau: Bool = false,
+        logLevel: Logger.Level = .info,
+        dataDirectory: String = "./creditgate-data"
+    ) {
+        self.host = host
+        self.port = port
+        self.publicBaseURL = publicBaseURL
+        self.trustedProxies = trustedProxies
+        self.maxBodyBytes = maxBodyBytes
+        self.databaseURL = databaseURL
+        self.databaseMaxConnectionsPerEventLoop = databaseMaxConnectionsPerEventLoop
+        self.migrateOnStart = migrateOnStart
+        self.sessionPolicy = sessionPolicy
+        self.bcryptCost = bcryptCost
+        self.bureau = bureau
+        self.allowSandboxBureau = allowSandboxBureau
+        self.logLevel = logLevel
+        self.dataDirectory = dataDirectory
+    }
+
+    /// `true` when users reach the server over TLS.
+    public var isTLS: Bool { publicBaseURL.lowercased().hasPrefix("https://") }
+
+    /// Reads every key, falling back to the defaults above. Throws ``ConfigurationError`` for a value that is
+    /// present but unusable, naming the key.
+    public static func read(from reader: ConfigReader) throws -> AppConfiguration {
+        let defaults = AppConfiguration()
+        var configuration = defaults
+        configuration.host = reader.string(forKey: "http.host", default: defaults.host)
+        configuration.port = reader.int(forKey: "http.port", default: defaults.port)
+        guard (1...65535).contains(configuration.port) else { throw ConfigurationError.invalid(key: "http.port", reason: "must be 1–65535") }
+        configuration.publicBaseURL = reader.string(forKey: "http.publicBaseURL", default: defaults.publicBaseURL)
+        let proxies = reader.stringArray(forKey: "http.trustedProxies", default: [])
+        configuration.trustedProxies = try proxies.map { text in
+            guard let cidr = NetworkCIDR(text) else { throw ConfigurationError.invalid(key: "http.trustedProxies", reason: "\(text) is not a CIDR") }
+            return cidr
+        }
+        configuration.maxBodyBytes = reader.int(forKey: "http.maxBodyBytes", default: defaults.maxBodyBytes)
+        guard configuration.maxBodyBytes >= 1024 else { throw ConfigurationError.invalid(key: "http.maxBodyBytes", reason: "must be at least 1024") }
+        configuration.databaseURL = reader.string(forKey: "database.url", isSecret: true, default: defaults.databaseURL)
+        configuration.databaseMaxConnectionsPerEventLoop = reader.int(forKey: "database.maxConnectionsPerEventLoop", default: defaults.databaseMaxConnectionsPerEventLoop)
+        configuration.migrateOnStart = reader.bool(forKey: "database.migrateOnStart", default: defaults.migrateOnStart)
+        configuration.sessionPolicy = SessionPolicy(
+            idleTimeout: TimeInterval(reader.int(forKey: "session.idleTimeoutSeconds", default: Int(defaults.sessionPolicy.idleTimeout))),
+            absoluteLifetime: TimeInterval(reader.int(forKey: "session.absoluteLifetimeSeconds", default: Int(defaults.sessionPolicy.absoluteLifetime)))
+        )
+        let cost = reader.int(forKey: "security.bcryptCost", default: Int(defaults.bcryptCost))
+        guard (10...16).contains(cost) else { throw ConfigurationError.invalid(key: "security.bcryptCost", reason: "must be 10–16") }
+        configuration.bcryptCost = UInt8(cost)
+        configuration.bureau = reader.string(forKey: "bureau.kind", default: defaults.bureau)
+        guard configuration.bureau == "sandbox" else {
+            throw ConfigurationError.invalid(key: "bureau.kind", reason: "the only connector in this build is \"sandbox\"")
+        }
+        configuration.allowSandboxBureau = reader.bool(forKey: "bureau.allowSandbox", default: false)
+        let level = reader.string(forKey: "log.level", default: defaults.logLevel.rawValue)
+        guard let logLevel = Logger.Level(rawValue: level) else { throw ConfigurationError.invalid(key: "log.level", reason: "use trace, debug, info, notice, warning, error or critical") }
+        configuration.logLevel = logLevel
+        configuration.dataDirectory = reader.string(forKey: "data.directory", default: defaults.dataDirectory)
+        return configuration
+    }
+
+    /// A reader over the environment (prefix `CREDITGATE_`) and, when given, a JSON file; the environment wins.
+    public static func reader(configFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> ConfigReader {
+        let env = EnvironmentVariablesProvider(
+            environmentVariables: environment,
+            secretsSpecifier: .dynamic { key, _ in key.contains("SECRET") || key.contains("DATABASE_URL") || key.contains("KEY") }
+        ).prefixKeys(with: "creditgate")
+        var providers: [any ConfigProvider] = [env]
+        if let configFile {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(configFile)))
+            } catch {
+                throw ConfigurationError.invalid(key: "--config", reason: "cannot read \(configFile) as JSON")
+            }
+        }
+        return ConfigReader(providers: providers)
+    }
+}
+
+public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
+    case invalid(key: String, reason: String)
+    case missingSecret(key: String)
+    case sandboxNotAllowed
+
+    public var description: String {
+        switch self {
+        case .invalid(let key, let reason):
+            "configuration \(key): \(reason)"
+        case .missingSecret(let key):
+            "configuration \(key): required outside demo mode (set CREDITGATE_\(key.uppercased().replacingOccurrences(of: ".", with: "_")) or \(key)File)"
+        case .sandboxNotAllowed:
+            "configuration bureau.allowSandbox: the sandbox bureau returns synthetic reports; set bureau.allowSandbox=true to run it outside demo mode"
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import CreditGateCore
+import CreditGateStore
+import Hummingbird
+import NIOCore
+
+/// The signed-in person behind a request, with the session that proves it.
+public struct AuthenticatedUser: Sendable {
+    public let user: User
+    public let organisation: Organisation?
+    public let session: StoredSession
+    public let permissions: Set<Permission>
+    /// How the request proved the session: a console cookie or an API bearer token. CSRF checks apply only to
+    /// cookie-authenticated requests, which a browser sends by itself.
+    public let via: Credential
+
+    public enum Credential: Sendable { case cookie, bearer }
+}
+
+/// Per-request state shared by middleware and handlers.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's address as the socket saw it; `nil` in in-process tests.
+    public let peerAddress: String?
+    /// The client's address after applying trusted proxies; set by ``ClientAddressMiddleware``.
+    public var clientIP: String = "unknown"
+    public var identity: AuthenticatedUser?
+    /// The language to answer in; set by ``SessionMiddleware`` (user setting, then `Accept-Language`).
+    public var language: Language = .fallback
+    /// The request's correlation ID, also in every log line and the `X-Request-ID` header.
+    public var requestID: String = ""
+    /// Set by ``BodyLimit`` from configuration; Hummingbird's decoders respect it.
+    public var bodyLimit: Int = 1_048_576
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    public var maxUploadSize: Int { bodyLimit }
+}

@@ -1,0 +1,185 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Hummingbird
+
+/// The server-rendered console under `/console`.
+struct ConsoleController {
+    let authentication: AuthenticationService
+    let directory: DirectoryService
+    let status: SystemStatusService
+    let renderer: ConsoleRenderer
+    let cookies: SessionCookies
+    let sessionPolicy: SessionPolicy
+    let stylesheet: Data
+    let clock: @Sendable () -> Date
+
+    func addRoutes(to console: RouterGroup<AppRequestContext>) {
+        console.get(use: root)
+        console.get("static/app.css", use: css)
+        console.get("sign-in", use: signInForm)
+        console.post("sign-in", use: signIn)
+        console.group().add(middleware: RequirePermission(.consoleUse))
+            .get("home", use: home)
+            .post("sign-out", use: signOut)
+        console.group().add(middleware: RequirePermission(.organisationsRead)).get("organisations", use: organisations)
+        console.group().add(middleware: RequirePermission(.usersRead)).get("users", use: users)
+        console.group().add(middleware: RequirePermission(.systemStatusRead)).get("status", use: systemStatus)
+        console.group().add(middleware: RequirePermission(.profileUpdate))
+            .get("preferences", use: preferences)
+            .post("preferences", use: savePreferences)
+    }
+
+    @Sendable func root(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .redirect(to: context.identity == nil ? "/console/sign-in" : "/console/home", type: .normal)
+    }
+
+    @Sendable func css(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                 body: .init(byteBuffer: ByteBuffer(data: stylesheet)))
+    }
+
+    // MARK: Signing in and out
+
+    @Sendable func signInForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if context.identity?.via == .cookie { return .redirect(to: "/console/home", type: .normal) }
+        let message: String? = switch request.uri.queryParameters["m"].map(String.init) {
+        case "signed_out": "signin_signed_out"
+        case "expired": "signin_session_expired"
+        default: nil
+        }
+        return signInPage(request: request, context: context, language: Self.chosenLanguage(request.uri.queryParameters["lang"].map(String.init)),
+                          messageKey: message, errorKey: nil, employeeID: "", status: .ok)
+    }
+
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let language = Self.chosenLanguage(form["lang"])
+        do {
+            let signIn = try await authentication.signIn(employeeID: form["employee_id"] ?? "", password: form["password"] ?? "", clientIP: context.clientIP)
+            var response = Response.redirect(to: "/console/home", type: .normal)
+            response.setCookie(Cookie(name: cookies.sessionName, value: signIn.token, maxAge: Int(sessionPolicy.absoluteLifetime),
+                                      path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
+            response.setCookie(Cookie(name: cookies.csrfName, value: "", maxAge: 0, path: "/console", secure: cookies.secure, httpOnly: true, sameSite: .strict))
+            return response
+        } catch let error as CreditGateError where error.kind == .invalidCredentials || error.kind == .forbidden {
+            return signInPage(request: request, context: context, language: language, messageKey: nil,
+                              errorKey: error.detailKey ?? "signin_failed", employeeID: form["employee_id"] ?? "",
+                              status: error.kind == .forbidden ? .forbidden : .unauthorized)
+        }
+    }
+
+    @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await authentication.signOut(try context.requireIdentity())
+        var response = Response.redirect(to: "/console/sign-in?m=signed_out", type: .normal)
+        response.setCookie(Cookie(name: cookies.sessionName, value: "", maxAge: 0, path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    /// The sign-in page with a fresh anonymous CSRF token in a SameSite=Strict cookie and the form.
+    private func signInPage(request: Request, context: AppRequestContext, language: Language?, messageKey: String?,
+                            errorKey: String?, employeeID: String, status: HTTPResponse.Status) -> Response {
+        let token = AuthenticationService.randomToken()
+        let local = Localizer(language ?? context.language)
+        var response = renderer.page("sign-in", titleKey: "signin_title", context: context, language: language, extra: [
+            "csrf": token,
+            "message": messageKey.map { local($0) } ?? false,
+            "error": errorKey.map { local($0) } ?? false,
+            "employeeID": employeeID,
+        ], status: status)
+        response.setCookie(Cookie(name: cookies.csrfName, value: token, path: "/console", secure: cookies.secure, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    static func chosenLanguage(_ code: String?) -> Language? {
+        code.flatMap(Language.init(code:))
+    }
+
+    // MARK: Pages
+
+    @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let local = Localizer(context.language)
+        return renderer.page("home", titleKey: "home_title", context: context, page: [
+            "name": identity.user.displayName,
+            "employeeID": identity.user.employeeID.value,
+            "organisation": identity.organisation?.name ?? "",
+            "regionCode": identity.organisation?.regionCode.value ?? "",
+            "roles": identity.user.roles.sorted().map { local($0.nameKey) }.joined(separator: "、"),
+            "permissions": Permission.allCases.filter(identity.permissions.contains).map { local("permission_\($0.rawValue)") },
+        ])
+    }
+
+    @Sendable func organisations(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let local = Localizer(context.language)
+        let units = try await directory.organisations()
+        let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.name) })
+        let rows: [[String: Any]] = units.map { unit in
+            [
+                "code": unit.code, "name": unit.name, "kind": local(unit.kind.nameKey),
+                "depth": unit.kind == .headOffice ? 0 : unit.kind == .branch ? 1 : 2,
+                "region": unit.regionCode.value, "networks": unit.networks.map(\.description),
+                "parent": unit.parentID.flatMap { names[$0] } ?? "—",
+            ]
+        }
+        return renderer.page("organisations", titleKey: "orgs_title", context: context, page: ["units": rows])
+    }
+
+    @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let local = Localizer(context.language)
+        let names = Dictionary(uniqueKeysWithValues: try await directory.organisations().map { ($0.id, $0.name) })
+        let rows: [[String: Any]] = try await directory.users().map { user in
+            [
+                "employeeID": user.employeeID.value, "name": user.displayName,
+                "organisation": names[user.organisationID] ?? "—",
+                "roles": user.roles.sorted().map { local($0.nameKey) }.joined(separator: "、"),
+                "status": local(user.status.nameKey), "statusCode": user.status.rawValue,
+            ]
+        }
+        return renderer.page("users", titleKey: "users_title", context: context, page: ["users": rows])
+    }
+
+    @Sendable func systemStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let current = await status.current()
+        return renderer.page("status", titleKey: "status_title", context: context, page: [
+            "version": current.version, "backend": current.databaseBackend == .sqlite ? "SQLite" : "PostgreSQL",
+            "reachable": current.databaseReachable, "location": current.databaseLocation,
+            "applied": current.migrations?.appliedVersion ?? 0, "expected": current.migrations?.expectedVersion ?? 0,
+            "current": current.migrations?.isCurrent ?? false, "sandbox": current.bureauIsSandbox, "bureau": current.bureauName,
+            "startedAt": ISO8601DateFormatter().string(from: current.startedAt),
+        ])
+    }
+
+    @Sendable func preferences(_ request: Request, context: AppRequestContext) async throws -> Response {
+        preferencesPage(context: context, saved: request.uri.queryParameters["saved"] != nil)
+    }
+
+    @Sendable func savePreferences(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let choice = form["language"] ?? ""
+        let language: Language?
+        if choice == "browser" {
+            language = nil
+        } else if let chosen = Language(code: choice) {
+            language = chosen
+        } else {
+            throw CreditGateError(.validationFailed, cause: "unknown language choice")
+        }
+        try await directory.setLanguage(language, for: identity.user.id, now: clock())
+        return .redirect(to: "/console/preferences?saved=1", type: .normal)
+    }
+
+    private func preferencesPage(context: AppRequestContext, saved: Bool) -> Response {
+        let local = Localizer(context.language)
+        let current = context.identity?.user.preferredLanguage?.rawValue ?? "browser"
+        let options: [[String: Any]] = [
+            ["value": "browser", "label": local("prefs_language_follow_browser"), "checked": current == "browser"],
+            ["value": Language.zhCN.rawValue, "label": local("lang_zh"), "checked": current == Language.zhCN.rawValue],
+            ["value": Language.en.rawValue, "label": local("lang_en"), "checked": current == Language.en.rawValue],
+        ]
+        return renderer.page("preferences", titleKey: "prefs_title", context: context, page: ["options": options, "saved": saved])
+    }
+}

@@ -1,0 +1,79 @@
+import CreditGateCore
+import Foundation
+import Hummingbird
+
+/// Protects every state-changing console request against cross-site request forgery, two ways:
+///
+/// 1. The browser's own word: a request whose `Sec-Fetch-Site` says `cross-site`, or whose `Origin` is not this
+///    server, is refused.
+/// 2. A synchroniser token: the form's `_csrf` field must equal the session's token (signed in) or the
+///    `cg_csrf` cookie set with the sign-in form (not yet signed in; SameSite=Strict keeps it first-party).
+///
+/// The comparison is constant-time. The API is exempt because it accepts bearer tokens only, never cookies.
+struct CSRFMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let cookies: SessionCookies
+    let publicBaseURL: String
+
+    static let fieldName = "_csrf"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/console"), ![.get, .head, .options].contains(request.method) else {
+            return try await next(request, context)
+        }
+        if request.headers[.secFetchSite]?.lowercased() == "cross-site" {
+            throw CreditGateError(.csrfRejected, detailKey: "detail_csrf", cause: "Sec-Fetch-Site cross-site")
+        }
+        if let origin = request.headers[.origin], !isSameOrigin(origin, request: request) {
+            throw CreditGateError(.csrfRejected, detailKey: "detail_csrf", cause: "foreign Origin")
+        }
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let submitted = form[Self.fieldName] ?? ""
+        let expected: String?
+        if let identity = context.identity, identity.via == .cookie {
+            expected = identity.session.csrfToken
+        } else {
+            expected = request.cookies[cookies.csrfName]?.value
+        }
+        guard let expected, !submitted.isEmpty, ConstantTime.equals(submitted, expected) else {
+            throw CreditGateError(.csrfRejected, detailKey: "detail_csrf", cause: "token mismatch")
+        }
+        return try await next(request, context)
+    }
+
+    /// Same scheme, host and port as the configured public address, or as the `Host` the request came to.
+    func isSameOrigin(_ origin: String, request: Request) -> Bool {
+        guard let originURL = URLComponents(string: origin), let originHost = originURL.host else { return false }
+        let originAuthority = originHost + (originURL.port.map { ":\($0)" } ?? "")
+        if let base = URLComponents(string: publicBaseURL), let baseHost = base.host,
+           originURL.scheme == base.scheme, originAuthority == baseHost + (base.port.map { ":\($0)" } ?? "") {
+            return true
+        }
+        return request.head.authority == originAuthority
+    }
+}
+
+/// A URL-encoded form body, read once and kept on the request so that the handler can read it again.
+enum FormBody {
+    static func parse(_ request: inout Request, context: AppRequestContext) async throws -> [String: String] {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw CreditGateError(.unsupportedMediaType, cause: "console form with \(contentType.isEmpty ? "no content type" : contentType)")
+        }
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        let text = String(buffer: buffer)
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(parts[0])
+            let value = parts.count > 1 ? decode(parts[1]) : ""
+            if fields[name] == nil { fields[name] = value }
+        }
+        return fields
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+    }
+}

@@ -1,0 +1,63 @@
+import CreditGateCore
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Gives every request an ID, puts it in the logger and the `X-Request-ID` header, resolves the client address
+/// (believing `X-Forwarded-For` only from trusted proxies), and writes one structured log line per request.
+///
+/// The line carries the route pattern, never the raw path or query (which may hold identifiers), and the client
+/// address masked.
+struct RequestLoggingMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let trustedProxies: [NetworkCIDR]
+    let bodyLimit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestID = SHA256.hash(data: Data(UUID().uuidString.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        context.requestID = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.clientIP = ClientAddress.resolve(
+            peer: context.peerAddress,
+            forwardedFor: request.headers[values: .xForwardedFor],
+            trustedProxies: trustedProxies
+        )
+        context.bodyLimit = bodyLimit
+        let started = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[.xRequestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        context.logger.info("request", metadata: [
+            "method": .string(request.method.rawValue),
+            "route": .string(context.endpointPath ?? "unmatched"),
+            "status": .stringConvertible(response.status.code),
+            "duration_ms": .stringConvertible((Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000).rounded()),
+            "client": .string(Masking.ipAddress(context.clientIP)),
+        ])
+        return response
+    }
+}
+
+/// Works out who the client is when reverse proxies stand in front of CreditGate.
+enum ClientAddress {
+    /// Walks `X-Forwarded-For` from the right, skipping trusted proxies, and returns the first untrusted address;
+    /// with no trusted peer the socket's own peer is the client. Unknown peers give `"unknown"`.
+    static func resolve(peer: String?, forwardedFor: [String], trustedProxies: [NetworkCIDR]) -> String {
+        guard let peer else { return "unknown" }
+        func trusted(_ address: String) -> Bool { trustedProxies.contains { $0.contains(address) } }
+        guard trusted(peer) else { return peer }
+        let chain = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        for address in chain.reversed() where !trusted(address) {
+            return IPAddress.parse(address) != nil ? address : "unknown"
+        }
+        return peer
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-ID")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
+}

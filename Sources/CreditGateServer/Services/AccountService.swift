@@ -1,0 +1,79 @@
+import CreditGateCore
+import CreditGateStore
+import Crypto
+import Foundation
+
+/// Opens accounts: the bootstrap administrator from the command line, and the demo bank's staff.
+public struct AccountService: Sendable {
+    let users: any UserRepository
+    let organisations: any OrganisationRepository
+    let hasher: any PasswordHasher
+    let passwordPolicy: PasswordPolicy
+    let clock: @Sendable () -> Date
+
+    public init(users: any UserRepository, organisations: any OrganisationRepository, hasher: any PasswordHasher,
+                passwordPolicy: PasswordPolicy = PasswordPolicy(), clock: @escaping @Sendable () -> Date) {
+        self.users = users
+        self.organisations = organisations
+        self.hasher = hasher
+        self.passwordPolicy = passwordPolicy
+        self.clock = clock
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case invalidEmployeeID
+        case weakPassword([PasswordPolicy.Violation])
+        case unknownOrganisation(String)
+        case employeeIDTaken
+        case emptyName
+        case noRoles
+
+        public var description: String {
+            let english = Localizer(.en)
+            switch self {
+            case .invalidEmployeeID: return english("detail_employee_id_invalid")
+            case .weakPassword(let violations): return violations.map { english($0.rawValue) }.joined(separator: " ")
+            case .unknownOrganisation(let code): return "No organisation has the code \(code)."
+            case .employeeIDTaken: return "An account for this employee ID already exists (one person, one account)."
+            case .emptyName: return "The name must not be empty."
+            case .noRoles: return "An account needs at least one role."
+            }
+        }
+    }
+
+    /// Opens an active account after checking the employee ID, the password policy and the organisation.
+    public func open(employeeID text: String, displayName: String, organisationCode: String, roles: Set<Role>, password: String) async throws -> User {
+        guard let employeeID = EmployeeID(text) else { throw Failure.invalidEmployeeID }
+        let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw Failure.emptyName }
+        guard !roles.isEmpty else { throw Failure.noRoles }
+        let violations = passwordPolicy.violations(of: password, employeeID: employeeID)
+        guard violations.isEmpty else { throw Failure.weakPassword(violations) }
+        guard let organisation = try await organisations.find(code: organisationCode) else {
+            throw Failure.unknownOrganisation(organisationCode)
+        }
+        let now = clock()
+        let user = User(id: .random(), employeeID: employeeID, displayName: name, organisationID: organisation.id,
+                        roles: roles, status: .active, preferredLanguage: nil, createdAt: now)
+        do {
+            try await users.create(user, passwordHash: try await hasher.hash(password), now: now)
+        } catch StoreError.duplicate {
+            throw Failure.employeeIDTaken
+        }
+        return user
+    }
+
+    /// A password that satisfies the policy: 18 characters from an alphabet without look-alikes, with every class
+    /// present. Shown once to the person who runs the command.
+    public static func generatePassword() -> String {
+        let lower = Array("abcdefghijkmnpqrstuvwxyz"), upper = Array("ABCDEFGHJKLMNPQRSTUVWXYZ")
+        let digits = Array("23456789"), symbols = Array("-_.!@#%+=")
+        let all = lower + upper + digits + symbols
+        var generator = SystemRandomNumberGenerator()
+        var characters = [lower.randomElement(using: &generator)!, upper.randomElement(using: &generator)!,
+                          digits.randomElement(using: &generator)!, symbols.randomElement(using: &generator)!]
+        while characters.count < 18 { characters.append(all.randomElement(using: &generator)!) }
+        characters.shuffle(using: &generator)
+        return String(characters)
+    }
+}

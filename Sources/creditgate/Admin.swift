@@ -1,0 +1,76 @@
+import ArgumentParser
+import CreditGateCore
+import CreditGateServer
+import CreditGateStore
+import Foundation
+
+struct Admin: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage administrator accounts.",
+        subcommands: [Create.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the bootstrap system administrator.",
+            discussion: """
+                Opens a system-administrator account tied to an employee ID in an existing organisation unit, or
+                in a new head office when the database has none (give --organisation-name and --region-code).
+                The password is read from standard input with --password-stdin, or generated and printed once.
+                """
+        )
+
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "The person's employee ID (员工统一认证号).") var employeeId: String
+        @Option(help: "The person's full name.") var name: String
+        @Option(help: "Code of the organisation unit the account belongs to.") var organisationCode: String
+        @Option(help: "Name of the head office to create when none exists.") var organisationName: String?
+        @Option(help: "Six-digit region code of that head office.") var regionCode: String?
+        @Flag(help: "Read the password from standard input instead of generating one.") var passwordStdin = false
+
+        func run() async throws {
+            try await readable {
+                let (configuration, logger) = try await options.load(mode: .serve)
+                let services = try AppServices.make(LiveArguments(configuration: configuration, mode: .serve, logger: logger))
+                do {
+                    try await services.migrate(logger: logger)
+                    try await createHeadOfficeIfNeeded(services)
+                    let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : AccountService.generatePassword()
+                    let user = try await services.accounts.open(
+                        employeeID: employeeId, displayName: name, organisationCode: organisationCode,
+                        roles: [.systemAdministrator], password: password
+                    )
+                    print("Created system administrator \(user.employeeID.value) (\(user.displayName)).")
+                    if !passwordStdin {
+                        print("Password (shown once): \(password)")
+                    }
+                } catch let failure as AccountService.Failure {
+                    try? await services.database.shutdown()
+                    throw OperatorError(description: failure.description)
+                } catch {
+                    try? await services.database.shutdown()
+                    throw error
+                }
+                try await services.database.shutdown()
+            }
+        }
+
+        func createHeadOfficeIfNeeded(_ services: AppServices) async throws {
+            guard try await services.organisations.find(code: organisationCode) == nil else { return }
+            guard try await services.organisations.all().isEmpty else {
+                throw OperatorError(description: "No organisation has the code \(organisationCode).")
+            }
+            guard let organisationName, let regionText = regionCode else {
+                throw OperatorError(description: "The database has no organisations yet: give --organisation-name and --region-code to create the head office.")
+            }
+            guard let region = RegionCode(regionText) else {
+                throw OperatorError(description: "\(regionText) is not a six-digit region code with a GB/T 2260 province prefix.")
+            }
+            try await services.organisations.create(
+                Organisation(id: .random(), code: organisationCode, name: organisationName, kind: .headOffice,
+                             parentID: nil, regionCode: region, networks: []),
+                now: Date()
+            )
+        }
+    }
+}

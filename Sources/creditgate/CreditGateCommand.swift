@@ -1,0 +1,76 @@
+import ArgumentParser
+import CreditGateCore
+import CreditGateServer
+import CreditGateStore
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct CreditGateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "creditgate",
+        abstract: "CreditGate: the gateway through which every credit-report query passes, and its console.",
+        discussion: """
+            Every setting can come from the environment (CREDITGATE_HTTP_PORT, CREDITGATE_DATABASE_URL, …) or a
+            JSON file given with --config; the README lists each key and its default.
+
+            To try it: `creditgate demo` creates an SQLite database under ./creditgate-data, seeds a demo bank and
+            serves the console on http://127.0.0.1:8080/console.
+            """,
+        version: CreditGateVersion.current,
+        subcommands: [Serve.self, Demo.self, Migrate.self, Admin.self]
+    )
+}
+
+/// Options shared by the commands that read configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "A JSON configuration file; the environment overrides it.")
+    var config: String?
+
+    func load(mode: RunMode) async throws -> (AppConfiguration, Logger) {
+        let reader = try await AppConfiguration.reader(configFile: config)
+        let configuration = try AppConfiguration.read(from: reader)
+        let logger = LogSetup.bootstrapJSON(level: configuration.logLevel)
+        _ = mode
+        return (configuration, logger)
+    }
+
+    func reader() async throws -> Configuration.ConfigReader {
+        try await AppConfiguration.reader(configFile: config)
+    }
+}
+
+import Configuration
+
+struct LiveArguments: AppArguments {
+    let configuration: AppConfiguration
+    let mode: RunMode
+    let logger: Logger
+}
+
+enum LogSetup {
+    /// Installs the JSON log handler for the whole process, once.
+    static func bootstrapJSON(level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        var logger = Logger(label: "creditgate")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+
+/// A failure the operator must fix, printed plainly without a stack trace.
+struct OperatorError: Error, CustomStringConvertible {
+    let description: String
+}
+
+func readable<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as ConfigurationError {
+        throw OperatorError(description: error.description)
+    } catch let error as DatabaseError {
+        throw OperatorError(description: error.description)
+    }
+}
