@@ -90,6 +90,10 @@ public final class Database: Sendable {
     private let pool: Pool
     private let logger: Logger
     private let statistics: Mutex<PoolStatistics>
+    /// SQLite has one writer at a time. Writers wait here, in order, instead of inside SQLite's busy handler:
+    /// that handler sleeps on a thread-pool thread, and enough sleeping writers would leave no thread for the
+    /// connection that holds the lock to finish its commit.
+    private let writeGate = WriteGate()
 
     // The async-kit pool guards its own state with a lock but is not annotated as Sendable.
     private enum Pool: @unchecked Sendable {
@@ -146,7 +150,8 @@ public final class Database: Sendable {
 
     public var poolStatistics: PoolStatistics { statistics.withLock { $0 } }
 
-    /// Runs `body` with one connection from the pool, outside any explicit transaction.
+    /// Runs `body` with one connection from the pool, outside any explicit transaction. For reads: every write
+    /// goes through ``transaction(_:)``.
     public func withConnection<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let started = ContinuousClock.now
         switch pool {
@@ -169,6 +174,19 @@ public final class Database: Sendable {
     /// transaction that reads and then writes can fail with `SQLITE_BUSY` without waiting, which would turn
     /// contention into errors.
     public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        let serialised = backend == .sqlite
+        if serialised { await writeGate.acquire() }
+        do {
+            let result = try await inTransaction(body)
+            if serialised { await writeGate.release() }
+            return result
+        } catch {
+            if serialised { await writeGate.release() }
+            throw error
+        }
+    }
+
+    private func inTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         try await withConnection { connection in
             try await connection.raw(backend == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN").run()
             do {
@@ -244,5 +262,27 @@ struct SQLiteSessionSource: ConnectionPoolSource, Sendable {
                 .map { connection }
                 .flatMapError { error in connection.close().flatMapThrowing { throw error } }
             }
+    }
+}
+
+/// A first-come, first-served lock for async code.
+actor WriteGate {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard held else {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            held = false
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }

@@ -48,15 +48,6 @@ public struct MigrationRunner: Sendable {
     /// Applies what is pending and returns the versions applied by this call.
     @discardableResult
     public func migrate(_ migrations: [Migration] = Migrations.all) async throws -> [Int] {
-        try await database.withConnection { connection in
-            try await connection.raw("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version BIGINT PRIMARY KEY,
-                    name TEXT NOT NULL,
-                    applied_at BIGINT NOT NULL
-                )
-                """).run()
-        }
         var applied: [Int] = []
         for migration in migrations {
             let didApply = try await database.transaction { connection -> Bool in
@@ -64,6 +55,14 @@ public struct MigrationRunner: Sendable {
                     // Any constant works; it only has to be the same in every instance.
                     try await connection.raw("SELECT pg_advisory_xact_lock(\(bind: Int64(0x4347_4D49_4752))) ").run()
                 }
+                // Inside the lock: two instances creating the table at once would collide in PostgreSQL's catalog.
+                try await connection.raw("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version BIGINT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        applied_at BIGINT NOT NULL
+                    )
+                    """).run()
                 let existing = try await connection.select().column("version").from("schema_migrations")
                     .where("version", .equal, migration.version).first()
                 guard existing == nil else { return false }

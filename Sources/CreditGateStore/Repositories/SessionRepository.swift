@@ -49,7 +49,7 @@ public struct SQLSessionRepository: SessionRepository {
     }
 
     public func create(_ session: StoredSession) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await connection.insert(into: "sessions")
                 .columns("token_hash", "user_id", "csrf_token", "created_at", "last_seen_at", "client_ip")
                 .values(
@@ -82,7 +82,7 @@ public struct SQLSessionRepository: SessionRepository {
     }
 
     public func touch(tokenHash: String, at time: Date) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await connection.update("sessions")
                 .set("last_seen_at", to: SQLBind(time.storedMilliseconds))
                 .where("token_hash", .equal, SQLBind(tokenHash))
@@ -92,7 +92,7 @@ public struct SQLSessionRepository: SessionRepository {
     }
 
     public func end(tokenHash: String, at time: Date, reason: SessionEndReason) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await connection.update("sessions")
                 .set("ended_at", to: SQLBind(time.storedMilliseconds))
                 .set("end_reason", to: SQLBind(reason.rawValue))

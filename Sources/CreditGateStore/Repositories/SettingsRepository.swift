@@ -26,7 +26,7 @@ public struct SQLSettingsRepository: SettingsRepository {
 
     public func insertIfAbsent(_ key: String, value: String, now: Date) async throws -> Bool {
         do {
-            try await database.withConnection { connection in
+            try await database.transaction { connection in
                 try await connection.insert(into: "installation_settings")
                     .columns("key", "value", "updated_at")
                     .values(SQLBind(key), SQLBind(value), SQLBind(now.storedMilliseconds))

@@ -76,7 +76,7 @@ public struct SQLUserRepository: UserRepository {
     }
 
     public func setPreferredLanguage(_ language: Language?, for id: User.ID, now: Date) async throws {
-        try await database.withConnection { connection in
+        try await database.transaction { connection in
             try await connection.update("users")
                 .set("preferred_language", to: SQLBind(language?.rawValue))
                 .set("updated_at", to: SQLBind(now.storedMilliseconds))

@@ -1,0 +1,91 @@
+import CreditGateStore
+import Foundation
+import Logging
+import SQLKit
+
+/// A database engine the store suite runs against. SQLite always; PostgreSQL whenever
+/// `CREDITGATE_TEST_POSTGRES_URL` is set, so the same tests prove both.
+enum TestBackend: CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres(url: String)
+
+    static var all: [TestBackend] {
+        var backends: [TestBackend] = [.sqlite]
+        if let url = ProcessInfo.processInfo.environment["CREDITGATE_TEST_POSTGRES_URL"], !url.isEmpty {
+            backends.append(.postgres(url: url))
+        }
+        announce(backends)
+        return backends
+    }
+
+    private static let announced = Announcement()
+
+    private static func announce(_ backends: [TestBackend]) {
+        announced.once {
+            let names = backends.map(\.testDescription).joined(separator: ", ")
+            print("Store suite backends: \(names)\(backends.count == 1 ? " (set CREDITGATE_TEST_POSTGRES_URL to add PostgreSQL)" : "")")
+        }
+    }
+
+    var testDescription: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .postgres: "PostgreSQL"
+        }
+    }
+
+    /// A fresh, empty database: a new SQLite file, or a new PostgreSQL schema. `body` runs with it; the database
+    /// is removed afterwards.
+    func withFreshDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
+        var logger = Logger(label: "store-tests")
+        logger.logLevel = .warning
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cg-store-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let database = try Database(location: .sqliteFile(path: directory.appendingPathComponent("test.sqlite").path), logger: logger)
+            return try await run(body, database)
+        case .postgres(let url):
+            let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let admin = try Database(location: try DatabaseLocation(url: url), maxConnectionsPerEventLoop: 1, logger: logger)
+            do {
+                try await admin.withConnection { try await $0.raw("CREATE SCHEMA \(ident: schema)").run() }
+                let database = try Database(location: try DatabaseLocation(url: url), postgresSearchPath: [schema], logger: logger)
+                let result = try await run(body, database)
+                try await admin.withConnection { try await $0.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+                try await admin.shutdown()
+                return result
+            } catch {
+                try? await admin.withConnection { try await $0.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
+                try? await admin.shutdown()
+                throw error
+            }
+        }
+    }
+
+    private func run<T>(_ body: (Database) async throws -> T, _ database: Database) async throws -> T {
+        do {
+            let result = try await body(database)
+            try await database.shutdown()
+            return result
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
+    }
+}
+
+final class Announcement: Sendable {
+    private let done = Mutex(false)
+
+    func once(_ body: () -> Void) {
+        let first = done.withLock { value -> Bool in
+            defer { value = true }
+            return !value
+        }
+        if first { body() }
+    }
+}
+
+import Synchronization
+import Testing
