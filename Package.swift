@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "CreditGateServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,37 @@
+import CreditGateCore
+import Foundation
+import Testing
+
+@testable import CreditGateServer
+
+/// Every `{{t.key}}` a template names exists in both languages, and every template loads.
+@Suite struct CatalogueCoverageTests {
+    @Test func templatesNameOnlyKnownKeys() throws {
+        let folder = BundledResources.directory.appendingPathComponent("templates")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".mustache") }
+        #expect(Set(names.map { String($0.dropLast(".mustache".count)) }) == Set(ConsoleRenderer.templateNames))
+        let pattern = try Regex(#"\{\{[#^/]?t\.([a-z0-9_.]+)\}\}"#)
+        var used: Set<String> = []
+        for name in names {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            for match in text.matches(of: pattern) {
+                used.insert(String(text[match.output[1].range!]))
+            }
+        }
+        #expect(!used.isEmpty)
+        for key in used {
+            #expect(Catalogue.zhCN[key] != nil, "template key \(key) missing in zh-CN")
+            #expect(Catalogue.en[key] != nil, "template key \(key) missing in en")
+        }
+    }
+
+    @Test func navigationAndDetailKeysExist() {
+        var keys = NavigationItem.all.map(\.labelKey)
+        keys += ["detail_malformed_json", "detail_payload_too_large", "detail_unsupported_media_type", "detail_sign_in_required",
+                 "detail_csrf", "detail_not_found", "detail_forbidden", "detail_internal_error", "detail_database_unavailable",
+                 "signin_failed", "signin_inactive", "signin_signed_out", "signin_session_expired"]
+        for key in keys {
+            #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "\(key)")
+        }
+    }
+}

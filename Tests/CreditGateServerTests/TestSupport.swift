@@ -1,0 +1,119 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Synchronization
+import Testing
+
+@testable import CreditGateServer
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+
+    var function: @Sendable () -> Date { { self.now } }
+}
+
+struct TestArguments: AppArguments {
+    var configuration: AppConfiguration
+    var mode: RunMode = .demo
+    var logger: Logger
+    var clock: @Sendable () -> Date
+}
+
+/// A server on a fresh SQLite database with an organisation tree and one account per role, made through the
+/// same services the application uses.
+struct TestBank {
+    static let password = "Correct-Horse-42"
+    let arguments: TestArguments
+    let services: AppServices
+    let clock: TestClock
+    let directory: URL
+
+    static func make(mode: RunMode = .demo, logger: Logger? = nil, configure: (inout AppConfiguration) -> Void = { _ in }) async throws -> TestBank {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cg-server-\(UUID().uuidString)")
+        var configuration = AppConfiguration(
+            databaseURL: "sqlite://" + directory.appendingPathComponent("test.sqlite").path,
+            bcryptCost: 4, allowSandboxBureau: true, dataDirectory: directory.path
+        )
+        configure(&configuration)
+        let logger = logger ?? {
+            var quiet = Logger(label: "server-tests")
+            quiet.logLevel = .critical
+            return quiet
+        }()
+        let clock = TestClock()
+        let arguments = TestArguments(configuration: configuration, mode: mode, logger: logger, clock: clock.function)
+        let services = try AppServices.make(arguments)
+        try await services.migrate(logger: logger)
+        let head = Organisation(id: .random(), code: "HO", name: "总行", kind: .headOffice, parentID: nil,
+                                regionCode: RegionCode("110102")!, networks: [NetworkCIDR("10.10.0.0/16")!])
+        try await services.organisations.create(head, now: clock.now)
+        for (id, role) in [("A0001", Role.systemAdministrator), ("Q0001", .queryOperator), ("C0001", .complianceAuditor)] {
+            _ = try await services.accounts.open(employeeID: id, displayName: "测试\(id)", organisationCode: "HO", roles: [role], password: password)
+        }
+        return TestBank(arguments: arguments, services: services, clock: clock, directory: directory)
+    }
+
+    func application() async throws -> some ApplicationProtocol {
+        try await buildApplication(arguments, services: services)
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    func json() throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])
+    }
+
+    /// The value of a cookie the response sets, or `nil`.
+    func cookie(_ name: String) -> String? {
+        for header in headers[values: .setCookie] {
+            let pair = header.split(separator: ";").first ?? ""
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2, parts[0] == name { return String(parts[1]) }
+        }
+        return nil
+    }
+
+    /// The hidden `_csrf` field of the first form on the page.
+    var csrfField: String? {
+        guard let range = text.range(of: #"name="_csrf" value=""#) else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != "\"" })
+    }
+}
+
+extension TestClientProtocol {
+    /// Signs in through the API and returns the bearer token.
+    func apiToken(_ employeeID: String, password: String = TestBank.password) async throws -> String {
+        let body = #"{"employeeId":"\#(employeeID)","password":"\#(password)"}"#
+        return try await execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json"],
+                                 body: ByteBuffer(string: body)) { response async throws in
+            #expect(response.status == .created)
+            return try #require(try response.json()["token"] as? String)
+        }
+    }
+
+    /// Signs in through the console form and returns the session cookie's value.
+    func consoleSession(_ employeeID: String, password: String = TestBank.password) async throws -> String {
+        let (csrf, cookie) = try await execute(uri: "/console/sign-in", method: .get) { response async throws in
+            (try #require(response.csrfField), try #require(response.cookie("cg_csrf")))
+        }
+        let form = "_csrf=\(csrf)&employee_id=\(employeeID)&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        return try await execute(uri: "/console/sign-in", method: .post,
+                                 headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "cg_csrf=\(cookie)"],
+                                 body: ByteBuffer(string: form)) { response async throws in
+            #expect(response.status == .seeOther)
+            return try #require(response.cookie("cg_session"))
+        }
+    }
+}
