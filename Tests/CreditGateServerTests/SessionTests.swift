@@ -162,6 +162,28 @@ import Testing
         }
     }
 
+    @Test func siblingSitesAreRefusedButANullOriginWithTheTokenIsAccepted() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let (csrf, cookie) = try await client.execute(uri: "/console/sign-in", method: .get) { response async throws in
+                (try #require(response.csrfField), try #require(response.cookie("cg_csrf")))
+            }
+            let form = ByteBuffer(string: "_csrf=\(csrf)&employee_id=A0001&password=\(TestBank.password)")
+            var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "cg_csrf=\(cookie)"]
+            headers[HTTPField.Name("Sec-Fetch-Site")!] = "same-site"
+            try await client.execute(uri: "/console/sign-in", method: .post, headers: headers, body: form) { response async throws in
+                #expect(response.status == .forbidden)
+            }
+            // What Chromium sends for a same-origin form under Referrer-Policy: no-referrer.
+            headers[HTTPField.Name("Sec-Fetch-Site")!] = "same-origin"
+            headers[.origin] = "null"
+            try await client.execute(uri: "/console/sign-in", method: .post, headers: headers, body: form) { response async throws in
+                #expect(response.status == .seeOther)
+                #expect(response.cookie("cg_session") != nil)
+            }
+        }
+    }
+
     @Test func signedInUsersSeeNavigationForTheirRolesOnly() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in

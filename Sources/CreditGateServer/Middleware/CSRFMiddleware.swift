@@ -4,8 +4,8 @@ import Hummingbird
 
 /// Protects every state-changing console request against cross-site request forgery, two ways:
 ///
-/// 1. The browser's own word: a request whose `Sec-Fetch-Site` says `cross-site`, or whose `Origin` is not this
-///    server, is refused.
+/// 1. The browser's own word: a request whose `Sec-Fetch-Site` says `cross-site` or `same-site`, or whose `Origin`
+///    names another server, is refused.
 /// 2. A synchroniser token: the form's `_csrf` field must equal the session's token (signed in) or the
 ///    `cg_csrf` cookie set with the sign-in form (not yet signed in; SameSite=Strict keeps it first-party).
 ///
@@ -21,10 +21,13 @@ struct CSRFMiddleware: RouterMiddleware {
         guard request.uri.path.hasPrefix("/console"), ![.get, .head, .options].contains(request.method) else {
             return try await next(request, context)
         }
-        if request.headers[.secFetchSite]?.lowercased() == "cross-site" {
-            throw CreditGateError(.csrfRejected, detailKey: "detail_csrf", cause: "Sec-Fetch-Site cross-site")
+        // `same-site` is refused too: a sibling host of the bank's domain is not this application.
+        if let site = request.headers[.secFetchSite]?.lowercased(), site == "cross-site" || site == "same-site" {
+            throw CreditGateError(.csrfRejected, detailKey: "detail_csrf", cause: "Sec-Fetch-Site \(site)")
         }
-        if let origin = request.headers[.origin], !isSameOrigin(origin, request: request) {
+        // Browsers send `Origin: null` for same-origin forms under `Referrer-Policy: no-referrer`, so "null" proves
+        // nothing either way; the token below still has to match.
+        if let origin = request.headers[.origin], origin != "null", !isSameOrigin(origin, request: request) {
             throw CreditGateError(.csrfRejected, detailKey: "detail_csrf", cause: "foreign Origin")
         }
         var request = request

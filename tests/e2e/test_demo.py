@@ -1,0 +1,73 @@
+"""`creditgate demo`, the README's run command: seeds once, keeps its data, and serves the console."""
+import os
+import re
+import subprocess
+import time
+
+import requests
+
+ACCOUNT = re.compile(r"^\s+(D\d{4})\s+(\S+)\s+", re.MULTILINE)
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_demo(binary, folder, port):
+    """Starts the demo in `folder`; returns the process and what it printed before it was ready."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CREDITGATE_")}
+    process = subprocess.Popen([binary, "demo", "--port", str(port)], cwd=folder, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert process.poll() is None, process.stderr.read()
+        time.sleep(0.2)
+    return process
+
+
+def stop(process):
+    process.terminate()
+    _, printed = process.communicate(timeout=30)
+    return printed
+
+
+def test_demo_seeds_once_and_keeps_its_data(binary, tmp_path):
+    port = free_port()
+    first = run_demo(binary, tmp_path, port)
+    try:
+        organisations_url = f"http://127.0.0.1:{port}/api/v1/organisations"
+        # Passwords are printed before the server is ready; stderr is read after the stop.
+        time.sleep(0.2)
+    finally:
+        printed = stop(first)
+    accounts = dict(ACCOUNT.findall(printed))
+    assert sorted(accounts) == ["D0001", "D0002", "D0003", "D0004", "D0005", "D0006"], printed
+    assert (tmp_path / "creditgate-data" / "creditgate.sqlite").exists()
+    assert oct((tmp_path / "creditgate-data" / "secrets" / "master.key").stat().st_mode & 0o777) == "0o600"
+
+    second = run_demo(binary, tmp_path, port)
+    try:
+        token = requests.post(f"http://127.0.0.1:{port}/api/v1/sessions",
+                              json={"employeeId": "D0001", "password": accounts["D0001"]}, timeout=10)
+        assert token.status_code == 201, token.text
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        units = requests.get(organisations_url, headers=headers, timeout=5).json()["organisations"]
+        assert [unit["code"] for unit in units] == ["DEMO-HO", "DEMO-GD", "DEMO-SH"]
+        assert {unit["regionCode"][:2] for unit in units} == {"11", "31", "44"}
+        assert all(unit["networks"] for unit in units)
+        users = requests.get(f"http://127.0.0.1:{port}/api/v1/users", headers=headers, timeout=5).json()["users"]
+        assert len(users) == 6
+        assert sorted(role for user in users for role in user["roles"]) == sorted([
+            "system_administrator", "credit_administrator", "query_operator", "approver", "compliance_auditor", "data_officer"])
+    finally:
+        printed_again = stop(second)
+    assert "seeded before" in printed_again
+    assert not ACCOUNT.findall(printed_again)
