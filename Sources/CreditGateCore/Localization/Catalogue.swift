@@ -26,7 +26,7 @@ public enum Catalogue {
         "lang_zh": "中文",
         "lang_en": "English",
         "signin_title": "登录",
-        "signin_intro": "请使用员工统一认证号和密码登录。所有登录与查询均被记录。",
+        "signin_intro": "请使用本人的员工统一认证号和密码登录，账户仅限本人使用。",
         "signin_employee_id": "员工统一认证号",
         "signin_password": "密码",
         "signin_submit": "登录",
@@ -123,7 +123,7 @@ public enum Catalogue {
         "password_too_short": "密码至少 12 位。",
         "password_too_few_classes": "密码须包含大写字母、小写字母、数字、符号中的至少三类。",
         "password_contains_employee_id": "密码不得包含员工统一认证号。",
-        "footer_note": "本系统所有操作均被记录并可追溯。",
+        "footer_note": "仅限授权人员使用。",
     ]
 
     public static let en: [String: String] = [
@@ -142,7 +142,7 @@ public enum Catalogue {
         "lang_zh": "中文",
         "lang_en": "English",
         "signin_title": "Sign in",
-        "signin_intro": "Sign in with your employee ID and password. Every sign-in and query is recorded.",
+        "signin_intro": "Sign in with your own employee ID and password; an account is for its holder alone.",
         "signin_employee_id": "Employee ID",
         "signin_password": "Password",
         "signin_submit": "Sign in",
@@ -239,6 +239,6 @@ public enum Catalogue {
         "password_too_short": "A password has at least 12 characters.",
         "password_too_few_classes": "A password mixes at least three of: upper-case letters, lower-case letters, digits, symbols.",
         "password_contains_employee_id": "A password must not contain the employee ID.",
-        "footer_note": "Every action in this system is recorded and traceable.",
+        "footer_note": "For authorised personnel only.",
     ]
 }
