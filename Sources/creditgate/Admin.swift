@@ -14,8 +14,8 @@ struct Admin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the bootstrap system administrator.",
             discussion: """
-                Opens a system-administrator account tied to an employee ID in an existing organisation unit, or
-                in a new head office when the database has none (give --organisation-name and --region-code).
+                Opens a system-administrator account tied to an employee ID in an existing organisation unit, or \
+                in a new head office when the database has none (give --organisation-name and --region-code). \
                 The password is read from standard input with --password-stdin, or generated and printed once.
                 """
         )

@@ -12,10 +12,10 @@ struct CreditGateCommand: AsyncParsableCommand {
         commandName: "creditgate",
         abstract: "CreditGate: the gateway through which every credit-report query passes, and its console.",
         discussion: """
-            Every setting can come from the environment (CREDITGATE_HTTP_PORT, CREDITGATE_DATABASE_URL, …) or a
+            Every setting can come from the environment (CREDITGATE_HTTP_PORT, CREDITGATE_DATABASE_URL, …) or a \
             JSON file given with --config; the README lists each key and its default.
 
-            To try it: `creditgate demo` creates an SQLite database under ./creditgate-data, seeds a demo bank and
+            To try it: `creditgate demo` creates an SQLite database under ./creditgate-data, seeds a demo bank and \
             serves the console on http://127.0.0.1:8080/console.
             """,
         version: CreditGateVersion.current,

@@ -8,9 +8,9 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the demo bank on the embedded database with the sandbox bureau.",
         discussion: """
-            Creates ./creditgate-data/creditgate.sqlite if missing, migrates it, seeds a demo bank (a head office
-            and two branches, one account per role) and serves http://127.0.0.1:8080/console. The accounts'
-            passwords are printed once, when they are created; run it again and the data is kept. Delete
+            Creates ./creditgate-data/creditgate.sqlite if missing, migrates it, seeds a demo bank (a head office \
+            and two branches, one account per role) and serves http://127.0.0.1:8080/console. The accounts' \
+            passwords are printed once, when they are created; run it again and the data is kept. Delete \
             ./creditgate-data to start over.
             """
     )

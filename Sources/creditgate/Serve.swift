@@ -7,7 +7,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the gateway and console (production).",
         discussion: """
-            Refuses to start without the master key and the log signing key (secrets.masterKey[File],
+            Refuses to start without the master key and the log signing key (secrets.masterKey[File], \
             secrets.logSigningKey[File]), and with the sandbox bureau unless bureau.allowSandbox is true.
             """
     )
