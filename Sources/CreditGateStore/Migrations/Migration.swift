@@ -20,6 +20,7 @@ public struct Migration: Sendable {
 public enum Migrations {
     public static let all: [Migration] = [
         Migration0001Foundation.migration,
+        Migration0002AuditLog.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,282 @@
+import CreditGateCore
+import Foundation
+import SQLKit
+
+/// An entry about to be appended: its canonical bytes and the columns it is searched by.
+public struct PendingAuditEntry: Sendable {
+    public let leaf: [UInt8]
+    public let kind: String
+    public let occurredAt: Int64
+    public let actorUserID: String?
+
+    public init(event: AuditEvent) {
+        self.leaf = event.leaf
+        self.kind = event.kind.rawValue
+        self.occurredAt = event.occurredAt
+        self.actorUserID = event.actor?.userID
+    }
+}
+
+/// An entry as stored. `leaf` is `nil` once erased.
+public struct StoredAuditEntry: Sendable, Equatable {
+    public let index: UInt64
+    public let leaf: [UInt8]?
+    public let leafHash: TreeHash
+    public let kind: String
+    public let occurredAt: Int64
+    public let actorUserID: String?
+}
+
+/// A signed checkpoint as stored.
+public struct StoredCheckpoint: Sendable, Equatable {
+    public let size: UInt64
+    public let root: TreeHash
+    public let note: String
+    public let signedAt: Int64
+}
+
+/// Search criteria for the auditor's log page.
+public struct AuditEntryQuery: Sendable {
+    public var from: Int64?
+    public var until: Int64?
+    public var actorUserID: String?
+    public var kind: String?
+    public var limit: Int
+
+    public init(from: Int64? = nil, until: Int64? = nil, actorUserID: String? = nil, kind: String? = nil, limit: Int = 100) {
+        self.from = from
+        self.until = until
+        self.actorUserID = actorUserID
+        self.kind = kind
+        self.limit = limit
+    }
+}
+
+/// The audit log's storage. Entries are only ever appended; the tree's perfect subtrees are stored as they
+/// complete, so a root or proof at any size costs O(log n) reads, never a pass over all leaves.
+public protocol AuditLogRepository: Sendable {
+    /// Appends the entries in one transaction, in order, and returns the index of the first. Durable when it returns.
+    func append(_ entries: [PendingAuditEntry]) async throws -> UInt64
+    func size() async throws -> UInt64
+    /// The stored hashes of the given perfect subtrees (level 0 = leaf hashes). Missing nodes are absent.
+    func nodes(_ ids: Set<NodeID>) async throws -> [NodeID: TreeHash]
+    func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry]
+    func search(_ query: AuditEntryQuery) async throws -> [StoredAuditEntry]
+    /// Destroys an entry's payload and keeps its hash (retention, R-32/R-42).
+    func erasePayload(at index: UInt64, now: Date) async throws
+    /// Stores a checkpoint unless one of that size exists.
+    func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws
+    func latestCheckpoint() async throws -> StoredCheckpoint?
+    func checkpoints(sizes range: ClosedRange<UInt64>) async throws -> [StoredCheckpoint]
+    /// Runs `body` if this caller holds the checkpoint-signing lock for the length of one transaction; returns
+    /// `nil` when another instance holds it. On SQLite there is one writer anyway, so it always runs.
+    func whileSigningLeader<T: Sendable>(_ body: @Sendable (any AuditLogRepository) async throws -> T) async throws -> T?
+}
+
+public struct SQLAuditLogRepository: AuditLogRepository {
+    let database: Database
+    /// Within `whileSigningLeader`, the connection of the leader's transaction.
+    let connection: (any SQLDatabase)?
+
+    public init(database: Database) {
+        self.database = database
+        self.connection = nil
+    }
+
+    init(database: Database, connection: any SQLDatabase) {
+        self.database = database
+        self.connection = connection
+    }
+
+    private func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        if let connection { return try await body(connection) }
+        return try await database.withConnection(body)
+    }
+
+    public func append(_ entries: [PendingAuditEntry]) async throws -> UInt64 {
+        precondition(!entries.isEmpty)
+        return try await database.transaction { connection in
+            // The lock that gives every instance one order: held until commit.
+            let lockSuffix = database.backend == .postgres ? " FOR UPDATE" : ""
+            guard let row = try await connection.raw("SELECT size FROM audit_log_state WHERE id = 1\(unsafeRaw: lockSuffix)").first() else {
+                throw StoreError.corruptRow("audit_log_state")
+            }
+            let start = UInt64(try row.decode(column: "size", as: Int64.self))
+            // The right edge of the current tree is all that new nodes can need from before.
+            let edge = Set(MerkleRanges.perfectSubtrees(0..<start))
+            var known = try await Self.nodes(edge, on: connection)
+            guard known.count == edge.count else { throw StoreError.corruptRow("audit_nodes (right edge incomplete)") }
+            var newNodes: [(NodeID, TreeHash)] = []
+            for (offset, entry) in entries.enumerated() {
+                let index = start + UInt64(offset)
+                let leafHash = MerkleHasher.leafHash(entry.leaf)
+                known[NodeID(level: 0, index: index)] = leafHash
+                try await connection.insert(into: "audit_entries")
+                    .columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
+                    .values(SQLBind(Int64(index)), SQLBind(String(decoding: entry.leaf, as: UTF8.self)), SQLBind(leafHash.hex),
+                            SQLBind(entry.kind), SQLBind(entry.occurredAt), SQLBind(entry.actorUserID))
+                    .run()
+                for node in MerkleRanges.completedNodes(byAppendingLeafAt: index) {
+                    let left = NodeID(level: node.level - 1, index: node.index * 2)
+                    let right = NodeID(level: node.level - 1, index: node.index * 2 + 1)
+                    guard let l = known[left], let r = known[right] else { throw StoreError.corruptRow("audit_nodes") }
+                    let hash = MerkleHasher.nodeHash(l, r)
+                    known[node] = hash
+                    newNodes.append((node, hash))
+                }
+            }
+            if !newNodes.isEmpty {
+                var insert = connection.insert(into: "audit_nodes").columns("level", "idx", "hash")
+                for (node, hash) in newNodes {
+                    insert = insert.values(SQLBind(node.level), SQLBind(Int64(node.index)), SQLBind(hash.hex))
+                }
+                try await insert.run()
+            }
+            try await connection.update("audit_log_state")
+                .set("size", to: SQLBind(Int64(start) + Int64(entries.count)))
+                .where("id", .equal, SQLBind(1))
+                .run()
+            return start
+        }
+    }
+
+    public func size() async throws -> UInt64 {
+        try await read { connection in
+            let row = try await connection.raw("SELECT size FROM audit_log_state WHERE id = 1").first()
+            return UInt64(try row?.decode(column: "size", as: Int64.self) ?? 0)
+        }
+    }
+
+    public func nodes(_ ids: Set<NodeID>) async throws -> [NodeID: TreeHash] {
+        try await read { connection in try await Self.nodes(ids, on: connection) }
+    }
+
+    static func nodes(_ ids: Set<NodeID>, on connection: any SQLDatabase) async throws -> [NodeID: TreeHash] {
+        var result: [NodeID: TreeHash] = [:]
+        let leaves = ids.filter { $0.level == 0 }.map { Int64($0.index) }
+        for chunk in leaves.chunked(500) {
+            let rows = try await connection.select().columns("idx", "leaf_hash").from("audit_entries")
+                .where("idx", .in, SQLBind.group(chunk.map { $0 as any Encodable & Sendable })).all()
+            for row in rows {
+                guard let hash = TreeHash(hex: try row.decode(column: "leaf_hash", as: String.self)) else { throw StoreError.corruptRow("audit_entries.leaf_hash") }
+                result[NodeID(level: 0, index: UInt64(try row.decode(column: "idx", as: Int64.self)))] = hash
+            }
+        }
+        let interior = ids.filter { $0.level > 0 }
+        for chunk in Array(interior).chunked(200) {
+            var query = connection.select().columns("level", "idx", "hash").from("audit_nodes")
+            query = query.where { group in
+                for node in chunk {
+                    group.orWhere { pair in
+                        pair.where("level", .equal, SQLBind(node.level)).where("idx", .equal, SQLBind(Int64(node.index)))
+                    }
+                }
+                return group
+            }
+            for row in try await query.all() {
+                guard let hash = TreeHash(hex: try row.decode(column: "hash", as: String.self)) else { throw StoreError.corruptRow("audit_nodes.hash") }
+                result[NodeID(level: try row.decode(column: "level", as: Int.self), index: UInt64(try row.decode(column: "idx", as: Int64.self)))] = hash
+            }
+        }
+        return result
+    }
+
+    public func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry] {
+        try await read { connection in
+            try await connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user").from("audit_entries")
+                .where("idx", .greaterThanOrEqual, SQLBind(Int64(range.lowerBound)))
+                .where("idx", .lessThan, SQLBind(Int64(range.upperBound)))
+                .orderBy("idx").all().map(Self.entry)
+        }
+    }
+
+    public func search(_ query: AuditEntryQuery) async throws -> [StoredAuditEntry] {
+        try await read { connection in
+            var select = connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user").from("audit_entries")
+            if let from = query.from { select = select.where("occurred_at", .greaterThanOrEqual, SQLBind(from)) }
+            if let until = query.until { select = select.where("occurred_at", .lessThan, SQLBind(until)) }
+            if let actor = query.actorUserID { select = select.where("actor_user", .equal, SQLBind(actor)) }
+            if let kind = query.kind { select = select.where("kind", .equal, SQLBind(kind)) }
+            return try await select.orderBy("idx", .descending).limit(max(1, min(query.limit, 1000))).all().map(Self.entry)
+        }
+    }
+
+    static func entry(_ row: any SQLRow) throws -> StoredAuditEntry {
+        guard let hash = TreeHash(hex: try row.decode(column: "leaf_hash", as: String.self)) else { throw StoreError.corruptRow("audit_entries.leaf_hash") }
+        return StoredAuditEntry(
+            index: UInt64(try row.decode(column: "idx", as: Int64.self)),
+            leaf: try row.decode(column: "leaf", as: String?.self).map { Array($0.utf8) },
+            leafHash: hash,
+            kind: try row.decode(column: "kind", as: String.self),
+            occurredAt: try row.decode(column: "occurred_at", as: Int64.self),
+            actorUserID: try row.decode(column: "actor_user", as: String?.self)
+        )
+    }
+
+    public func erasePayload(at index: UInt64, now: Date) async throws {
+        try await database.transaction { connection in
+            try await connection.update("audit_entries")
+                .set("leaf", to: SQLLiteral.null)
+                .set("erased_at", to: SQLBind(now.storedMilliseconds))
+                .where("idx", .equal, SQLBind(Int64(index)))
+                .run()
+        }
+    }
+
+    public func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws {
+        let write: @Sendable (any SQLDatabase) async throws -> Void = { connection in
+            let existing = try await connection.select().column("size").from("audit_checkpoints")
+                .where("size", .equal, SQLBind(Int64(checkpoint.size))).first()
+            guard existing == nil else { return }
+            try await connection.insert(into: "audit_checkpoints")
+                .columns("size", "root", "note", "signed_at")
+                .values(SQLBind(Int64(checkpoint.size)), SQLBind(checkpoint.root.hex), SQLBind(checkpoint.note), SQLBind(checkpoint.signedAt))
+                .run()
+        }
+        if let connection {
+            try await write(connection)
+        } else {
+            try await database.transaction(write)
+        }
+    }
+
+    public func latestCheckpoint() async throws -> StoredCheckpoint? {
+        try await read { connection in
+            try await connection.select().columns("size", "root", "note", "signed_at").from("audit_checkpoints")
+                .orderBy("size", .descending).limit(1).first().map(Self.checkpoint)
+        }
+    }
+
+    public func checkpoints(sizes range: ClosedRange<UInt64>) async throws -> [StoredCheckpoint] {
+        try await read { connection in
+            try await connection.select().columns("size", "root", "note", "signed_at").from("audit_checkpoints")
+                .where("size", .greaterThanOrEqual, SQLBind(Int64(range.lowerBound)))
+                .where("size", .lessThanOrEqual, SQLBind(Int64(min(range.upperBound, UInt64(Int64.max)))))
+                .orderBy("size").all().map(Self.checkpoint)
+        }
+    }
+
+    static func checkpoint(_ row: any SQLRow) throws -> StoredCheckpoint {
+        guard let root = TreeHash(hex: try row.decode(column: "root", as: String.self)) else { throw StoreError.corruptRow("audit_checkpoints.root") }
+        return StoredCheckpoint(
+            size: UInt64(try row.decode(column: "size", as: Int64.self)), root: root,
+            note: try row.decode(column: "note", as: String.self), signedAt: try row.decode(column: "signed_at", as: Int64.self)
+        )
+    }
+
+    public func whileSigningLeader<T: Sendable>(_ body: @Sendable (any AuditLogRepository) async throws -> T) async throws -> T? {
+        try await database.transaction { connection -> T? in
+            if database.backend == .postgres {
+                let row = try await connection.raw("SELECT pg_try_advisory_xact_lock(\(bind: Int64(0x4347_4C4F_4753))) AS leader").first()
+                guard try row?.decode(column: "leader", as: Bool.self) == true else { return nil }
+            }
+            return try await body(SQLAuditLogRepository(database: database, connection: connection))
+        }
+    }
+}
+
+extension Array {
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
