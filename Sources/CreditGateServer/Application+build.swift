@@ -97,7 +97,6 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SessionMiddleware(authentication: services.authentication, cookies: cookies, problems: problems))
     router.add(middleware: ErrorMiddleware(renderer: problems))
-    router.add(middleware: CSRFMiddleware(cookies: cookies, publicBaseURL: configuration.publicBaseURL))
 
     router.get { _, _ in Response.redirect(to: "/console", type: .normal) }
     OperationsController(
@@ -112,7 +111,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         authentication: services.authentication, directory: directory, status: statusService, renderer: renderer,
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
         stylesheet: try BundledResources.data("static/app.css"), clock: services.clock
-    ).addRoutes(to: router.group("console"))
+    ).addRoutes(to: router.group("console").add(middleware: CSRFMiddleware(cookies: cookies, publicBaseURL: configuration.publicBaseURL)))
 
     var app = Application(
         router: router,

@@ -16,7 +16,7 @@ public enum DatabaseBackend: String, Sendable {
     case postgres
 }
 
-/// Where the database lives, parsed from `CREDITGATE_DATABASE_URL` (`sqlite:///path`, `sqlite::memory:` or
+/// Where the database lives, parsed from `CREDITGATE_DATABASE_URL` (`sqlite:///path` or
 /// `postgres://user:password@host:port/name`).
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     case sqliteFile(path: String)

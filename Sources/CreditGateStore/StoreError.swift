@@ -11,6 +11,25 @@ public enum StoreError: Error, Equatable, Sendable {
     case corruptRow(String)
 }
 
+/// Failures of the database itself (not of the request): busy or locked files, lost connections. A request that
+/// meets one gets `503` with `Retry-After`, never `500`.
+public enum DatabaseAvailability {
+    public static func isTransient(_ error: any Error) -> Bool {
+        if error is DatabaseError { return true }
+        if let error = error as? SQLiteError {
+            return [.busy, .locked, .ioError, .full, .cantOpen, .readOnly].contains(error.reason)
+        }
+        if let error = error as? PSQLError {
+            let lostConnection: [PSQLError.Code] = [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed]
+            // Admin shutdown, crash shutdown, cannot connect now, too many connections, serialisation failure,
+            // deadlock, lock not available: the server's own state, not the request's.
+            let transientStates = ["57P01", "57P02", "57P03", "53300", "40001", "40P01", "55P03"]
+            return lostConnection.contains(error.code) || transientStates.contains(error.serverInfo?[.sqlState] ?? "")
+        }
+        return false
+    }
+}
+
 enum ConstraintViolation {
     /// `true` for a unique-constraint violation on either engine.
     static func isUnique(_ error: any Error) -> Bool {

@@ -30,7 +30,7 @@ struct Admin: AsyncParsableCommand {
 
         func run() async throws {
             try await readable {
-                let (configuration, logger) = try await options.load(mode: .serve)
+                let (configuration, logger) = try await options.load()
                 let services = try AppServices.make(LiveArguments(configuration: configuration, mode: .serve, logger: logger))
                 do {
                     try await services.migrate(logger: logger)
@@ -40,9 +40,10 @@ struct Admin: AsyncParsableCommand {
                         employeeID: employeeId, displayName: name, organisationCode: organisationCode,
                         roles: [.systemAdministrator], password: password
                     )
-                    print("Created system administrator \(user.employeeID.value) (\(user.displayName)).")
+                    let chinese = Localizer(.zhCN), english = Localizer(.en)
+                    print("\(chinese("account_created")) / \(english("account_created")): \(user.employeeID.value) (\(user.displayName))")
                     if !passwordStdin {
-                        print("Password (shown once): \(password)")
+                        print("\(chinese("password_shown_once")) / \(english("password_shown_once")): \(password)")
                     }
                 } catch let failure as AccountService.Failure {
                     try? await services.database.shutdown()

@@ -28,11 +28,10 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "A JSON configuration file; the environment overrides it.")
     var config: String?
 
-    func load(mode: RunMode) async throws -> (AppConfiguration, Logger) {
+    func load() async throws -> (AppConfiguration, Logger) {
         let reader = try await AppConfiguration.reader(configFile: config)
         let configuration = try AppConfiguration.read(from: reader)
         let logger = LogSetup.bootstrapJSON(level: configuration.logLevel)
-        _ = mode
         return (configuration, logger)
     }
 

@@ -21,7 +21,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         try await readable {
-            var (configuration, logger) = try await options.load(mode: .demo)
+            var (configuration, logger) = try await options.load()
             configuration.host = host
             configuration.port = port
             configuration.allowSandboxBureau = true

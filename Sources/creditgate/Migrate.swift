@@ -13,7 +13,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         try await readable {
-            let (configuration, logger) = try await options.load(mode: .serve)
+            let (configuration, logger) = try await options.load()
             let database = try Database(location: try DatabaseLocation(url: configuration.databaseURL), logger: logger)
             do {
                 let runner = MigrationRunner(database: database, logger: logger)

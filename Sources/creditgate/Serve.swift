@@ -18,7 +18,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await readable {
-            var (configuration, logger) = try await options.load(mode: .serve)
+            var (configuration, logger) = try await options.load()
             if let host { configuration.host = host }
             if let port { configuration.port = port }
             _ = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)

@@ -70,6 +70,10 @@ import Testing
     @Test func addressesKeepTheNetworkOnly() {
         #expect(Masking.ipAddress("10.12.3.4") == "10.12.3.*")
         #expect(Masking.ipAddress("fd00:12:0:1::5") == "fd00:12:0:1:*")
+        #expect(Masking.ipAddress("fd00:31::5") == "fd00:31:0:0:*")
+        #expect(Masking.ipAddress("::ffff:10.1.2.3") == "10.1.2.*")
+        #expect(Masking.ipAddress("::1") == "0:0:0:0:*")
+        #expect(Masking.ipAddress("unknown") == "*")
     }
 }
 

@@ -25,6 +25,38 @@ import Testing
         }
     }
 
+    /// Every key the Swift sources look up — `local("…")`, `detailKey: "…"` and the like — exists in both languages.
+    @Test func keysNamedInTheSourcesExist() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources")
+        let patterns = [
+            try Regex(#"(?:local|chinese|english)\("([a-z][a-z0-9_.]*)"\)"#),
+            try Regex(#"(?:detailKey|titleKey|labelKey|errorKey|messageKey): "([a-z][a-z0-9_]*)""#),
+        ]
+        var used: Set<String> = []
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        for case let file as URL in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for pattern in patterns {
+                for match in text.matches(of: pattern) { used.insert(String(text[match.output[1].range!])) }
+            }
+        }
+        #expect(used.count > 20)
+        for key in used {
+            #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "\(key) is looked up but not in both languages")
+        }
+    }
+
+    @Test func accountFailuresHaveBothLanguages() {
+        let failures: [AccountService.Failure] = [.invalidEmployeeID, .weakPassword([.tooShort, .tooFewClasses, .containsEmployeeID]),
+                                                  .unknownOrganisation("X"), .employeeIDTaken, .emptyName, .noRoles]
+        for failure in failures {
+            for key in failure.messageKeys {
+                #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "\(key)")
+            }
+        }
+    }
+
     @Test func navigationAndDetailKeysExist() {
         var keys = NavigationItem.all.map(\.labelKey)
         keys += ["detail_malformed_json", "detail_payload_too_large", "detail_unsupported_media_type", "detail_sign_in_required",

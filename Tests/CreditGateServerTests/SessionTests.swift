@@ -184,6 +184,33 @@ import Testing
         }
     }
 
+    @Test func nonCanonicalPathsAreRefusedBeforeAnyCheck() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let form = ByteBuffer(string: "employee_id=A0001&password=\(TestBank.password)")
+            for uri in ["//console/sign-in", "/console//sign-in", "/./console/sign-in", "/api/../console/sign-in"] {
+                try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: form) { response async throws in
+                    #expect(response.status == .notFound, "\(uri)")
+                    #expect(response.cookie("cg_session") == nil)
+                }
+            }
+        }
+    }
+
+    @Test func anExpiredSessionSaysSo() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let session = try await client.consoleSession("Q0001")
+            bank.clock.advance(by: 16 * 60)
+            try await client.execute(uri: "/console/home", method: .get, headers: [.cookie: "cg_session=\(session)"]) { response async throws in
+                #expect(response.headers[.location] == "/console/sign-in?m=expired")
+            }
+            try await client.execute(uri: "/console/sign-in?m=expired", method: .get, headers: [.acceptLanguage: "en"]) { response async throws in
+                #expect(response.text.contains("Your session has expired."))
+            }
+        }
+    }
+
     @Test func signedInUsersSeeNavigationForTheirRolesOnly() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in

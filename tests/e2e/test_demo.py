@@ -5,6 +5,11 @@ import subprocess
 import time
 
 import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import make_browser
 
 ACCOUNT = re.compile(r"^\s+(D\d{4})\s+(\S+)\s+", re.MULTILINE)
 
@@ -67,7 +72,27 @@ def test_demo_seeds_once_and_keeps_its_data(binary, tmp_path):
         assert len(users) == 6
         assert sorted(role for user in users for role in user["roles"]) == sorted([
             "system_administrator", "credit_administrator", "query_operator", "approver", "compliance_auditor", "data_officer"])
+        if not os.environ.get("CREDITGATE_E2E_NO_BROWSER"):
+            sign_in_and_out_in_a_browser(port, "D0001", accounts["D0001"])
     finally:
         printed_again = stop(second)
     assert "seeded before" in printed_again
     assert not ACCOUNT.findall(printed_again)
+
+
+def sign_in_and_out_in_a_browser(port, employee_id, password):
+    """The printed demo administrator signs in and out in headless Chromium, in both languages."""
+    for language, welcome in (("zh-CN", "欢迎使用 CreditGate。"), ("en", "Welcome to CreditGate.")):
+        browser = make_browser(language)
+        try:
+            browser.get(f"http://127.0.0.1:{port}/console")
+            browser.find_element(By.ID, "employee_id").send_keys(employee_id)
+            browser.find_element(By.ID, "password").send_keys(password)
+            browser.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
+            WebDriverWait(browser, 15).until(expected_conditions.url_contains("/console/home"))
+            assert browser.find_element(By.CSS_SELECTOR, "[data-testid=welcome]").text == welcome
+            assert browser.find_element(By.CSS_SELECTOR, "[data-testid=user-name]").text == "王建国"
+            browser.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+            WebDriverWait(browser, 15).until(expected_conditions.url_contains("/console/sign-in"))
+        finally:
+            browser.quit()

@@ -20,15 +20,18 @@ public enum Masking {
         return String(first) + String(repeating: "*", count: max(1, value.count - 1))
     }
 
-    /// An IP address for logs: IPv4 keeps the first three octets (`10.1.2.*`), IPv6 the first four groups.
+    /// An IP address for logs: an IPv4 address keeps its /24 (`10.1.2.*`), an IPv6 address its /64
+    /// (`fd00:31:0:7:*`), an IPv4-mapped IPv6 address is treated as IPv4, and anything unparseable is `*`.
     public static func ipAddress(_ value: String) -> String {
-        if value.contains(":") {
-            let groups = value.split(separator: ":", omittingEmptySubsequences: false)
-            return groups.prefix(4).joined(separator: ":") + ":*"
+        guard var bytes = IPAddress.parse(value) else { return "*" }
+        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+            bytes = Array(bytes[12..<16])
         }
-        let octets = value.split(separator: ".")
-        guard octets.count == 4 else { return "*" }
-        return octets.prefix(3).joined(separator: ".") + ".*"
+        if bytes.count == 4 {
+            return bytes.prefix(3).map(String.init).joined(separator: ".") + ".*"
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + ":*"
     }
 
     static func keep(_ value: String, start: Int, end: Int) -> String {

@@ -8,8 +8,8 @@ public struct Secrets: Sendable, CustomStringConvertible {
     public let masterKey: SymmetricKey
     /// Ed25519 key that signs audit-log checkpoints.
     public let logSigningKey: Curve25519.Signing.PrivateKey
-    /// Key for keyed hashes of identifiers and for signing the anonymous CSRF cookie; derived from the master key
-    /// so that one secret fewer has to be managed.
+    /// Key for keyed hashes of identifiers in the audit log; derived from the master key so that one secret fewer
+    /// has to be managed.
     public let hashingKey: SymmetricKey
 
     public init(masterKey: SymmetricKey, logSigningKey: Curve25519.Signing.PrivateKey) {

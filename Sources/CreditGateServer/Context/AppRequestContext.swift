@@ -21,14 +21,16 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer's address as the socket saw it; `nil` in in-process tests.
     public let peerAddress: String?
-    /// The client's address after applying trusted proxies; set by ``ClientAddressMiddleware``.
+    /// The client's address after applying trusted proxies; set by ``RequestLoggingMiddleware``.
     public var clientIP: String = "unknown"
     public var identity: AuthenticatedUser?
+    /// A session token was presented but is expired or unknown; the console then says the session ended.
+    public var sessionRejected = false
     /// The language to answer in; set by ``SessionMiddleware`` (user setting, then `Accept-Language`).
     public var language: Language = .fallback
     /// The request's correlation ID, also in every log line and the `X-Request-ID` header.
     public var requestID: String = ""
-    /// Set by ``BodyLimit`` from configuration; Hummingbird's decoders respect it.
+    /// The largest request body, from configuration; set by ``RequestLoggingMiddleware``.
     public var bodyLimit: Int = 1_048_576
 
     public init(source: ApplicationRequestContextSource) {

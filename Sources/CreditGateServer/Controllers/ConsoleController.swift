@@ -61,7 +61,7 @@ struct ConsoleController {
             var response = Response.redirect(to: "/console/home", type: .normal)
             response.setCookie(Cookie(name: cookies.sessionName, value: signIn.token, maxAge: Int(sessionPolicy.absoluteLifetime),
                                       path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
-            response.setCookie(Cookie(name: cookies.csrfName, value: "", maxAge: 0, path: "/console", secure: cookies.secure, httpOnly: true, sameSite: .strict))
+            response.setCookie(Cookie(name: cookies.csrfName, value: "", maxAge: 0, path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
             return response
         } catch let error as CreditGateError where error.kind == .invalidCredentials || error.kind == .forbidden {
             return signInPage(request: request, context: context, language: language, messageKey: nil,
@@ -88,7 +88,7 @@ struct ConsoleController {
             "error": errorKey.map { local($0) } ?? false,
             "employeeID": employeeID,
         ], status: status)
-        response.setCookie(Cookie(name: cookies.csrfName, value: token, path: "/console", secure: cookies.secure, httpOnly: true, sameSite: .strict))
+        response.setCookie(Cookie(name: cookies.csrfName, value: token, path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -99,60 +99,28 @@ struct ConsoleController {
     // MARK: Pages
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
-        let local = Localizer(context.language)
-        return renderer.page("home", titleKey: "home_title", context: context, page: [
-            "name": identity.user.displayName,
-            "employeeID": identity.user.employeeID.value,
-            "organisation": identity.organisation?.name ?? "",
-            "regionCode": identity.organisation?.regionCode.value ?? "",
-            "roles": identity.user.roles.sorted().map { local($0.nameKey) }.joined(separator: "、"),
-            "permissions": Permission.allCases.filter(identity.permissions.contains).map { local("permission_\($0.rawValue)") },
-        ])
+        let page = ConsolePages.home(try context.requireIdentity(), policy: sessionPolicy, Localizer(context.language))
+        return renderer.page("home", titleKey: "home_title", context: context, page: page)
     }
 
     @Sendable func organisations(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let local = Localizer(context.language)
-        let units = try await directory.organisations()
-        let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.name) })
-        let rows: [[String: Any]] = units.map { unit in
-            [
-                "code": unit.code, "name": unit.name, "kind": local(unit.kind.nameKey),
-                "depth": unit.kind == .headOffice ? 0 : unit.kind == .branch ? 1 : 2,
-                "region": unit.regionCode.value, "networks": unit.networks.map(\.description),
-                "parent": unit.parentID.flatMap { names[$0] } ?? "—",
-            ]
-        }
-        return renderer.page("organisations", titleKey: "orgs_title", context: context, page: ["units": rows])
+        let page = ConsolePages.organisations(try await directory.organisations(), Localizer(context.language))
+        return renderer.page("organisations", titleKey: "orgs_title", context: context, page: page)
     }
 
     @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let local = Localizer(context.language)
-        let names = Dictionary(uniqueKeysWithValues: try await directory.organisations().map { ($0.id, $0.name) })
-        let rows: [[String: Any]] = try await directory.users().map { user in
-            [
-                "employeeID": user.employeeID.value, "name": user.displayName,
-                "organisation": names[user.organisationID] ?? "—",
-                "roles": user.roles.sorted().map { local($0.nameKey) }.joined(separator: "、"),
-                "status": local(user.status.nameKey), "statusCode": user.status.rawValue,
-            ]
-        }
-        return renderer.page("users", titleKey: "users_title", context: context, page: ["users": rows])
+        let page = ConsolePages.users(try await directory.users(), organisations: try await directory.organisations(), Localizer(context.language))
+        return renderer.page("users", titleKey: "users_title", context: context, page: page)
     }
 
     @Sendable func systemStatus(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let current = await status.current()
-        return renderer.page("status", titleKey: "status_title", context: context, page: [
-            "version": current.version, "backend": current.databaseBackend == .sqlite ? "SQLite" : "PostgreSQL",
-            "reachable": current.databaseReachable, "location": current.databaseLocation,
-            "applied": current.migrations?.appliedVersion ?? 0, "expected": current.migrations?.expectedVersion ?? 0,
-            "current": current.migrations?.isCurrent ?? false, "sandbox": current.bureauIsSandbox, "bureau": current.bureauName,
-            "startedAt": ISO8601DateFormatter().string(from: current.startedAt),
-        ])
+        renderer.page("status", titleKey: "status_title", context: context, page: ConsolePages.status(await status.current()))
     }
 
     @Sendable func preferences(_ request: Request, context: AppRequestContext) async throws -> Response {
-        preferencesPage(context: context, saved: request.uri.queryParameters["saved"] != nil)
+        let page = ConsolePages.preferences(current: context.identity?.user.preferredLanguage,
+                                            saved: request.uri.queryParameters["saved"] != nil, Localizer(context.language))
+        return renderer.page("preferences", titleKey: "prefs_title", context: context, page: page)
     }
 
     @Sendable func savePreferences(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -170,16 +138,5 @@ struct ConsoleController {
         }
         try await directory.setLanguage(language, for: identity.user.id, now: clock())
         return .redirect(to: "/console/preferences?saved=1", type: .normal)
-    }
-
-    private func preferencesPage(context: AppRequestContext, saved: Bool) -> Response {
-        let local = Localizer(context.language)
-        let current = context.identity?.user.preferredLanguage?.rawValue ?? "browser"
-        let options: [[String: Any]] = [
-            ["value": "browser", "label": local("prefs_language_follow_browser"), "checked": current == "browser"],
-            ["value": Language.zhCN.rawValue, "label": local("lang_zh"), "checked": current == Language.zhCN.rawValue],
-            ["value": Language.en.rawValue, "label": local("lang_en"), "checked": current == Language.en.rawValue],
-        ]
-        return renderer.page("preferences", titleKey: "prefs_title", context: context, page: ["options": options, "saved": saved])
     }
 }

@@ -19,13 +19,3 @@ enum JSONBody {
         }
     }
 }
-
-/// The encoder for every JSON response: ISO 8601 times and sorted keys, so that bodies are stable.
-enum JSONResponses {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
-}

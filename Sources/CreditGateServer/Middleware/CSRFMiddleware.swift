@@ -9,7 +9,8 @@ import Hummingbird
 /// 2. A synchroniser token: the form's `_csrf` field must equal the session's token (signed in) or the
 ///    `cg_csrf` cookie set with the sign-in form (not yet signed in; SameSite=Strict keeps it first-party).
 ///
-/// The comparison is constant-time. The API is exempt because it accepts bearer tokens only, never cookies.
+/// The comparison is constant-time. It is attached to the console's route group, so every console route has it
+/// whatever the path looked like; the API is exempt because it accepts bearer tokens only, never cookies.
 struct CSRFMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let cookies: SessionCookies
@@ -18,7 +19,7 @@ struct CSRFMiddleware: RouterMiddleware {
     static let fieldName = "_csrf"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/console"), ![.get, .head, .options].contains(request.method) else {
+        guard ![.get, .head, .options].contains(request.method) else {
             return try await next(request, context)
         }
         // `same-site` is refused too: a sibling host of the bank's domain is not this application.

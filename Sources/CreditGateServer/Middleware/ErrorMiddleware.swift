@@ -45,7 +45,7 @@ struct ProblemRenderer: Sendable {
             }
         case is DecodingError:
             return (.malformedJSON, "detail_malformed_json")
-        case is DatabaseError:
+        case let error where DatabaseAvailability.isTransient(error):
             return (.serviceUnavailable, "detail_database_unavailable")
         default:
             return (.internalError, "detail_internal_error")

@@ -27,7 +27,16 @@ struct RequestLoggingMiddleware: RouterMiddleware {
         )
         context.bodyLimit = bodyLimit
         let started = ContinuousClock.now
-        var response = try await next(request, context)
+        var response: Response
+        if Self.isCanonical(request.uri.path) {
+            response = try await next(request, context)
+        } else {
+            // The router would read `//console/x` as `/console/x` while every prefix check saw something else:
+            // such paths are refused before anything looks at them.
+            response = ProblemRenderer.problemResponse(kind: .notFound, detailKey: "detail_not_found",
+                                                       language: Language.negotiate(acceptLanguage: request.headers[.acceptLanguage]) ?? .fallback,
+                                                       requestID: requestID)
+        }
         response.headers[.xRequestID] = requestID
         let elapsed = ContinuousClock.now - started
         context.logger.info("request", metadata: [
@@ -38,6 +47,19 @@ struct RequestLoggingMiddleware: RouterMiddleware {
             "client": .string(Masking.ipAddress(context.clientIP)),
         ])
         return response
+    }
+}
+
+extension RequestLoggingMiddleware {
+    /// `true` for an absolute path without empty, `.` or `..` segments (a trailing slash is allowed).
+    static func isCanonical(_ path: String) -> Bool {
+        guard path.hasPrefix("/") else { return false }
+        let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        for (position, segment) in segments.enumerated() {
+            if segment == "." || segment == ".." { return false }
+            if segment.isEmpty && position != segments.count - 1 { return false }
+        }
+        return true
     }
 }
 

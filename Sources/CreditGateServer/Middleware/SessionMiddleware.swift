@@ -27,6 +27,7 @@ struct SessionMiddleware: RouterMiddleware {
         if let (value, credential) = token {
             do {
                 context.identity = try await authentication.authenticate(token: value, via: credential)
+                context.sessionRejected = context.identity == nil
             } catch {
                 // Without the database nobody can be recognised: answer 503 rather than treat them as anonymous.
                 return problems.response(for: error, request: request, context: context)
@@ -56,7 +57,7 @@ struct RequirePermission: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let identity = context.identity else {
             if request.uri.path.hasPrefix("/console") {
-                return .redirect(to: "/console/sign-in", type: .normal)
+                return .redirect(to: context.sessionRejected ? "/console/sign-in?m=expired" : "/console/sign-in", type: .normal)
             }
             throw CreditGateError(.unauthenticated, detailKey: "detail_sign_in_required")
         }

@@ -28,15 +28,21 @@ public struct AccountService: Sendable {
         case emptyName
         case noRoles
 
+        /// The reason in both languages, Chinese first, for the command line.
         public var description: String {
-            let english = Localizer(.en)
+            let chinese = Localizer(.zhCN), english = Localizer(.en)
+            return messageKeys.map { "\(chinese($0)) / \(english($0))" }.joined(separator: "\n")
+        }
+
+        /// The catalogue keys of the reason.
+        public var messageKeys: [String] {
             switch self {
-            case .invalidEmployeeID: return english("detail_employee_id_invalid")
-            case .weakPassword(let violations): return violations.map { english($0.rawValue) }.joined(separator: " ")
-            case .unknownOrganisation(let code): return "No organisation has the code \(code)."
-            case .employeeIDTaken: return "An account for this employee ID already exists (one person, one account)."
-            case .emptyName: return "The name must not be empty."
-            case .noRoles: return "An account needs at least one role."
+            case .invalidEmployeeID: ["detail_employee_id_invalid"]
+            case .weakPassword(let violations): violations.map(\.rawValue)
+            case .unknownOrganisation: ["failure_unknown_organisation"]
+            case .employeeIDTaken: ["failure_employee_id_taken"]
+            case .emptyName: ["failure_empty_name"]
+            case .noRoles: ["failure_no_roles"]
             }
         }
     }

@@ -97,7 +97,7 @@ public struct AuthenticationService: Sendable {
             break
         }
         guard let user = try await users.find(session.userID), user.status == .active else {
-            try await sessions.end(tokenHash: hash, at: now, reason: .signedOut)
+            try await sessions.end(tokenHash: hash, at: now, reason: .accountInactive)
             return nil
         }
         if now.timeIntervalSince(session.lastSeenAt) >= 15 {

@@ -3,8 +3,7 @@ import CreditGateStore
 import Foundation
 
 /// The demo bank: a head office in Beijing and branches in Shanghai and Guangdong, each with a region code and
-/// networks, and one account per role. Seeded once per database: a second run finds the marker and does nothing,
-/// and two instances starting together cannot both seed (the marker insert decides).
+/// networks, and one account per role. Seeded once per database: a second run finds the marker and does nothing.
 public struct DemoBank: Sendable {
     let organisations: any OrganisationRepository
     let settings: any SettingsRepository
@@ -52,10 +51,10 @@ public struct DemoBank: Sendable {
     ]
 
     /// Seeds the bank if this database has not been seeded; returns the accounts created (empty on a re-run).
+    /// The marker is written last: a run that failed half-way is completed by the next one, which creates only
+    /// what is missing.
     public func seedIfNeeded() async throws -> [SeededAccount] {
-        guard try await settings.insertIfAbsent(Self.seededKey, value: ISO8601DateFormatter().string(from: clock()), now: clock()) else {
-            return []
-        }
+        guard try await settings.value(for: Self.seededKey) == nil else { return [] }
         var ids: [String: Organisation.ID] = [:]
         for unit in Self.units {
             let existing = try await organisations.find(code: unit.code)
@@ -80,6 +79,7 @@ public struct DemoBank: Sendable {
                 continue
             }
         }
+        _ = try await settings.insertIfAbsent(Self.seededKey, value: ISO8601DateFormatter().string(from: clock()), now: clock())
         return seeded
     }
 }

@@ -30,6 +30,8 @@ public enum SessionEndReason: String, Sendable {
     case signedOut = "signed_out"
     case idleTimeout = "idle_timeout"
     case lifetimeExceeded = "lifetime_exceeded"
+    /// The account was suspended or closed while the session was open.
+    case accountInactive = "account_inactive"
 }
 
 /// Sessions in the database, so that every instance behind a load balancer sees the same ones.

@@ -1,0 +1,71 @@
+import CreditGateCore
+import Foundation
+
+/// The data each console page shows, built from domain values in the reader's language. Handlers fetch and hand
+/// over; the shaping for display happens here.
+enum ConsolePages {
+    static func roles(_ roles: Set<Role>, _ local: Localizer) -> String {
+        roles.sorted().map { local($0.nameKey) }.joined(separator: local("list_separator"))
+    }
+
+    static func home(_ identity: AuthenticatedUser, policy: SessionPolicy, _ local: Localizer) -> [String: Any] {
+        let note = local("home_session_note")
+            .replacingOccurrences(of: "{idle}", with: String(Int(policy.idleTimeout / 60)))
+            .replacingOccurrences(of: "{lifetime}", with: String(format: "%g", policy.absoluteLifetime / 3600))
+        return [
+            "name": identity.user.displayName,
+            "employeeID": identity.user.employeeID.value,
+            "organisation": identity.organisation?.name ?? local("none_placeholder"),
+            "regionCode": identity.organisation?.regionCode.value ?? local("none_placeholder"),
+            "roles": roles(identity.user.roles, local),
+            "permissions": Permission.allCases.filter(identity.permissions.contains).map { local("permission_\($0.rawValue)") },
+            "sessionNote": note,
+        ]
+    }
+
+    static func organisations(_ units: [Organisation], _ local: Localizer) -> [String: Any] {
+        let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.name) })
+        let rows: [[String: Any]] = units.map { unit in
+            [
+                "code": unit.code, "name": unit.name, "kind": local(unit.kind.nameKey),
+                "depth": unit.kind == .headOffice ? 0 : unit.kind == .branch ? 1 : 2,
+                "region": unit.regionCode.value, "networks": unit.networks.map(\.description),
+                "parent": unit.parentID.flatMap { names[$0] } ?? local("none_placeholder"),
+            ]
+        }
+        return ["units": rows]
+    }
+
+    static func users(_ users: [User], organisations: [Organisation], _ local: Localizer) -> [String: Any] {
+        let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
+        let rows: [[String: Any]] = users.map { user in
+            [
+                "employeeID": user.employeeID.value, "name": user.displayName,
+                "organisation": names[user.organisationID] ?? local("none_placeholder"),
+                "roles": roles(user.roles, local),
+                "status": local(user.status.nameKey), "statusCode": user.status.rawValue,
+            ]
+        }
+        return ["users": rows]
+    }
+
+    static func status(_ status: SystemStatus) -> [String: Any] {
+        [
+            "version": status.version, "backend": status.databaseBackend == .sqlite ? "SQLite" : "PostgreSQL",
+            "reachable": status.databaseReachable, "location": status.databaseLocation,
+            "applied": status.migrations?.appliedVersion ?? 0, "expected": status.migrations?.expectedVersion ?? 0,
+            "current": status.migrations?.isCurrent ?? false, "sandbox": status.bureauIsSandbox, "bureau": status.bureauName,
+            "startedAt": ISO8601DateFormatter().string(from: status.startedAt),
+        ]
+    }
+
+    static func preferences(current: Language?, saved: Bool, _ local: Localizer) -> [String: Any] {
+        let chosen = current?.rawValue ?? "browser"
+        let options: [[String: Any]] = [
+            ["value": "browser", "label": local("prefs_language_follow_browser"), "checked": chosen == "browser"],
+            ["value": Language.zhCN.rawValue, "label": local("lang_zh"), "checked": chosen == Language.zhCN.rawValue],
+            ["value": Language.en.rawValue, "label": local("lang_en"), "checked": chosen == Language.en.rawValue],
+        ]
+        return ["options": options, "saved": saved]
+    }
+}
