@@ -33,6 +33,13 @@ public struct StoredCheckpoint: Sendable, Equatable {
     public let root: TreeHash
     public let note: String
     public let signedAt: Int64
+
+    public init(size: UInt64, root: TreeHash, note: String, signedAt: Int64) {
+        self.size = size
+        self.root = root
+        self.note = note
+        self.signedAt = signedAt
+    }
 }
 
 /// Search criteria for the auditor's log page.
@@ -62,6 +69,8 @@ public protocol AuditLogRepository: Sendable {
     func nodes(_ ids: Set<NodeID>) async throws -> [NodeID: TreeHash]
     func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry]
     func search(_ query: AuditEntryQuery) async throws -> [StoredAuditEntry]
+    /// Every stored interior node (level ≥ 1), for a full verification.
+    func allInteriorNodes() async throws -> [NodeID: TreeHash]
     /// Destroys an entry's payload and keeps its hash (retention, R-32/R-42).
     func erasePayload(at index: UInt64, now: Date) async throws
     /// Stores a checkpoint unless one of that size exists.
@@ -179,6 +188,17 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             }
         }
         return result
+    }
+
+    public func allInteriorNodes() async throws -> [NodeID: TreeHash] {
+        try await read { connection in
+            var result: [NodeID: TreeHash] = [:]
+            for row in try await connection.select().columns("level", "idx", "hash").from("audit_nodes").all() {
+                guard let hash = TreeHash(hex: try row.decode(column: "hash", as: String.self)) else { throw StoreError.corruptRow("audit_nodes.hash") }
+                result[NodeID(level: try row.decode(column: "level", as: Int.self), index: UInt64(try row.decode(column: "idx", as: Int64.self)))] = hash
+            }
+            return result
+        }
     }
 
     public func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry] {

@@ -1,0 +1,45 @@
+import CreditGateCore
+
+
+/// Roots and proofs at any tree size from the stored perfect subtrees: the nodes a request needs are chosen first
+/// (``MerkleRanges``), read in one go, then folded — O(log n) reads, never a pass over the leaves.
+public struct AuditLogProofs: Sendable {
+    let repository: any AuditLogRepository
+
+    public init(repository: any AuditLogRepository) {
+        self.repository = repository
+    }
+
+    public enum Failure: Error, Equatable {
+        /// The request names a size or index beyond the tree.
+        case outOfRange
+        /// A node the tree must have is missing from the store: the log has been tampered with.
+        case missingNode
+    }
+
+    public func root(size: UInt64) async throws -> TreeHash {
+        guard size > 0 else { return MerkleHasher.emptyRoot }
+        return try await hashes(of: [0..<size])[0]
+    }
+
+    /// Requires `index < size ≤` the current tree size.
+    public func inclusionProof(index: UInt64, size: UInt64) async throws -> [TreeHash] {
+        guard index < size, size <= (try await repository.size()) else { throw Failure.outOfRange }
+        return try await hashes(of: MerkleRanges.inclusion(index: index, size: size))
+    }
+
+    /// Requires `0 < oldSize ≤ newSize ≤` the current tree size.
+    public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) async throws -> [TreeHash] {
+        guard oldSize > 0, oldSize <= newSize, newSize <= (try await repository.size()) else { throw Failure.outOfRange }
+        return try await hashes(of: MerkleRanges.consistency(from: oldSize, to: newSize))
+    }
+
+    private func hashes(of ranges: [Range<UInt64>]) async throws -> [TreeHash] {
+        let needed = Set(ranges.flatMap(MerkleRanges.perfectSubtrees))
+        let nodes = try await repository.nodes(needed)
+        return try ranges.map { range in
+            guard let hash = MerkleRanges.hash(of: range, nodes: nodes) else { throw Failure.missingNode }
+            return hash
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import CreditGateCore
+
+import Foundation
+import Logging
+import Synchronization
+
+/// The audit log cannot take an entry right now (R-42: never drop, never block silently).
+public struct AuditLogUnavailable: Error, Sendable {}
+
+/// Appends audit events durably, sharing commits between concurrent callers (group commit).
+///
+/// `append` returns an entry's index only after the transaction holding it has committed. Callers that arrive while
+/// a batch is committing wait for the next one, so throughput is batches per second times batch size, not one
+/// commit per entry. Every call is bounded: if the store does not answer within `timeout` (a full disk, a stuck
+/// lock), the caller gets ``AuditLogUnavailable`` and the operation it was auditing must not complete.
+public actor AuditLogWriter {
+    let repository: any AuditLogRepository
+    let timeout: Duration
+    let maximumBatch: Int
+    let logger: Logger
+    private var pending: [(entry: PendingAuditEntry, reply: Reply)] = []
+    private var flushing = false
+    private var failedSinceLastSuccess = false
+
+    public init(repository: any AuditLogRepository, timeout: Duration = .seconds(2), maximumBatch: Int = 1024, logger: Logger) {
+        self.repository = repository
+        self.timeout = timeout
+        self.maximumBatch = maximumBatch
+        self.logger = logger
+    }
+
+    /// `false` after a failed commit, until the next one succeeds; `/readyz` reports it.
+    public var isHealthy: Bool { !failedSinceLastSuccess }
+
+    /// Appends one event and returns its index once it is durable. Throws ``AuditLogUnavailable`` on failure or
+    /// after the timeout.
+    public nonisolated func append(_ event: AuditEvent) async throws -> UInt64 {
+        let entry = PendingAuditEntry(event: event)
+        let reply = Reply()
+        return try await withCheckedThrowingContinuation { continuation in
+            reply.install(continuation)
+            let timeout = self.timeout
+            reply.setTimer(Task {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { reply.resume(with: .failure(AuditLogUnavailable())) }
+            })
+            Task { await self.enqueue(entry, reply) }
+        }
+    }
+
+    private func enqueue(_ entry: PendingAuditEntry, _ reply: Reply) {
+        pending.append((entry, reply))
+        guard !flushing else { return }
+        flushing = true
+        Task { await self.flush() }
+    }
+
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(maximumBatch))
+            pending.removeFirst(batch.count)
+            do {
+                let first = try await repository.append(batch.map(\.entry))
+                failedSinceLastSuccess = false
+                for (offset, item) in batch.enumerated() {
+                    item.reply.resume(with: .success(first + UInt64(offset)))
+                }
+            } catch {
+                failedSinceLastSuccess = true
+                logger.error("audit log append failed", metadata: ["entries": "\(batch.count)", "error": "\(String(reflecting: type(of: error)))"])
+                for item in batch { item.reply.resume(with: .failure(AuditLogUnavailable())) }
+            }
+        }
+        flushing = false
+    }
+
+    /// Resumes a waiting caller exactly once: with the commit's result or the timeout, whichever comes first.
+    final class Reply: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<UInt64, any Error>?, timer: Task<Void, Never>?, done: Result<UInt64, any Error>?)>((nil, nil, nil))
+
+        func install(_ continuation: CheckedContinuation<UInt64, any Error>) {
+            let early = state.withLock { value -> Result<UInt64, any Error>? in
+                value.continuation = continuation
+                return value.done
+            }
+            if let early { resume(with: early) }
+        }
+
+        func setTimer(_ timer: Task<Void, Never>) {
+            state.withLock { $0.timer = timer }
+        }
+
+        func resume(with result: Result<UInt64, any Error>) {
+            let (continuation, timer) = state.withLock { value -> (CheckedContinuation<UInt64, any Error>?, Task<Void, Never>?) in
+                guard let continuation = value.continuation else {
+                    if value.done == nil { value.done = result }
+                    return (nil, nil)
+                }
+                value.continuation = nil
+                return (continuation, value.timer)
+            }
+            timer?.cancel()
+            continuation?.resume(with: result)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import CreditGateCore
+
+
+/// Verifies the log as stored in the database (`creditgate log verify --database`, and the tamper tests).
+public struct StoredLogVerification: Sendable {
+    let repository: any AuditLogRepository
+    let verifier: NoteVerifier
+    let origin: String?
+
+    public init(repository: any AuditLogRepository, verifier: NoteVerifier, origin: String?) {
+        self.repository = repository
+        self.verifier = verifier
+        self.origin = origin
+    }
+
+    public func run(pageSize: UInt64 = 10_000) async throws -> LogAuditor.Verdict {
+        var auditor = LogAuditor()
+        let recordedSize = try await repository.size()
+        var start: UInt64 = 0
+        // Read on past the recorded size until a page is empty: rows inserted beyond it are tampering too.
+        while true {
+            let page = try await repository.entries(in: start..<(start + pageSize))
+            for entry in page {
+                auditor.consume(index: entry.index, leaf: entry.leaf, storedLeafHash: entry.leafHash)
+            }
+            start += pageSize
+            if page.isEmpty && start > recordedSize { break }
+        }
+        let checkpoints = try await repository.checkpoints(sizes: 0...UInt64(Int64.max)).map { (size: $0.size, note: $0.note) }
+        return auditor.finish(recordedSize: recordedSize, storedNodes: try await repository.allInteriorNodes(),
+                              checkpoints: checkpoints, verifier: verifier, origin: origin)
+    }
+}
