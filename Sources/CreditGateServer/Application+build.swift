@@ -10,6 +10,7 @@ import ServiceLifecycle
 /// ``buildApplication(_:)`` is the only place live implementations are chosen.
 public protocol AppArguments: Sendable {
     var configuration: AppConfiguration { get }
+    var secrets: Secrets { get }
     var mode: RunMode { get }
     var logger: Logger { get }
     /// The time source; tests pass a fixed or steerable clock.
@@ -34,6 +35,9 @@ public struct AppServices: Sendable {
     public let bureau: any CreditBureau
     public let authentication: AuthenticationService
     public let accounts: AccountService
+    public let auditLog: any AuditLogRepository
+    public let auditTrail: AuditTrail
+    public let logSigner: NoteSigner
     public let clock: @Sendable () -> Date
 
     /// Opens the database pool and wires the repositories and services. Does not migrate.
@@ -50,15 +54,22 @@ public struct AppServices: Sendable {
         let sessions = SQLSessionRepository(database: database)
         let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
         let clock = arguments.clock
+        let auditLog = SQLAuditLogRepository(database: database)
+        let auditTrail = AuditTrail(
+            writer: AuditLogWriter(repository: auditLog, timeout: configuration.auditAppendTimeout, logger: arguments.logger),
+            subjects: SubjectHasher(key: arguments.secrets.hashingKey)
+        )
         return AppServices(
             database: database, organisations: organisations, users: users, sessions: sessions,
             settings: SQLSettingsRepository(database: database), hasher: hasher,
             bureau: SandboxBureau(clock: clock),
             authentication: AuthenticationService(
                 users: users, organisations: organisations, sessions: sessions, hasher: hasher,
-                policy: configuration.sessionPolicy, clock: clock, logger: arguments.logger
+                policy: configuration.sessionPolicy, audit: auditTrail, clock: clock, logger: arguments.logger
             ),
-            accounts: AccountService(users: users, organisations: organisations, hasher: hasher, clock: clock),
+            accounts: AccountService(users: users, organisations: organisations, hasher: hasher, audit: auditTrail, clock: clock),
+            auditLog: auditLog, auditTrail: auditTrail,
+            logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
             clock: clock
         )
     }
@@ -85,8 +96,8 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         try await services.migrate(logger: logger)
     }
     let startedAt = services.clock()
-    let statusService = SystemStatusService(database: services.database, bureau: services.bureau, startedAt: startedAt, logger: logger)
-    let directory = DirectoryService(organisations: services.organisations, users: services.users)
+    let statusService = SystemStatusService(database: services.database, bureau: services.bureau, audit: services.auditTrail, startedAt: startedAt, logger: logger)
+    let directory = DirectoryService(organisations: services.organisations, users: services.users, audit: services.auditTrail)
     let renderer = try await ConsoleRenderer.load()
     let problems = ProblemRenderer(console: renderer)
     let cookies = SessionCookies(secure: configuration.isTLS)
@@ -96,6 +107,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     router.add(middleware: SecurityHeadersMiddleware(isTLS: configuration.isTLS))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SessionMiddleware(authentication: services.authentication, cookies: cookies, problems: problems))
+    router.add(middleware: AccessDeniedRecorder(audit: services.auditTrail, problems: problems, clock: services.clock))
     router.add(middleware: ErrorMiddleware(renderer: problems))
 
     router.get { _, _ in Response.redirect(to: "/console", type: .normal) }
@@ -107,6 +119,9 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         authentication: services.authentication, directory: directory, sessionPolicy: configuration.sessionPolicy,
         openAPIDocument: try BundledResources.data("openapi.yaml")
     ).addRoutes(to: router.group("api/v1"))
+    AuditLogController(
+        repository: services.auditLog, verifier: services.logSigner.verifier
+    ).addRoutes(to: router.group("api/v1/log"))
     ConsoleController(
         authentication: services.authentication, directory: directory, status: statusService, renderer: renderer,
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
@@ -118,7 +133,11 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger
     )
-    app.addServices(DatabaseLifecycle(database: services.database, logger: logger))
+    app.addServices(
+        CheckpointSigner(repository: services.auditLog, signer: services.logSigner, origin: configuration.logOrigin,
+                         interval: configuration.checkpointInterval, clock: services.clock, logger: logger),
+        DatabaseLifecycle(database: services.database, logger: logger)
+    )
     return app
 }
 

@@ -14,7 +14,7 @@ struct Admin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the bootstrap system administrator.",
             discussion: """
-                Opens a system-administrator account tied to an employee ID in an existing organisation unit, or \
+                Needs the same secrets as `serve`. Opens a system-administrator account tied to an employee ID in an existing organisation unit, or \
                 in a new head office when the database has none (give --organisation-name and --region-code). \
                 The password is read from standard input with --password-stdin, or generated and printed once.
                 """
@@ -31,7 +31,8 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             try await readable {
                 let (configuration, logger) = try await options.load()
-                let services = try AppServices.make(LiveArguments(configuration: configuration, mode: .serve, logger: logger))
+                let secrets = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
+                let services = try AppServices.make(LiveArguments(configuration: configuration, secrets: secrets, mode: .serve, logger: logger))
                 do {
                     try await services.migrate(logger: logger)
                     try await createHeadOfficeIfNeeded(services)

@@ -44,6 +44,7 @@ import Configuration
 
 struct LiveArguments: AppArguments {
     let configuration: AppConfiguration
+    let secrets: Secrets
     let mode: RunMode
     let logger: Logger
 }

@@ -26,8 +26,8 @@ struct Demo: AsyncParsableCommand {
             configuration.port = port
             configuration.allowSandboxBureau = true
             configuration.migrateOnStart = true
-            _ = try Secrets.load(from: try await options.reader(), mode: .demo, dataDirectory: configuration.dataDirectory)
-            let arguments = LiveArguments(configuration: configuration, mode: .demo, logger: logger)
+            let secrets = try Secrets.load(from: try await options.reader(), mode: .demo, dataDirectory: configuration.dataDirectory)
+            let arguments = LiveArguments(configuration: configuration, secrets: secrets, mode: .demo, logger: logger)
             let services = try AppServices.make(arguments)
             let app: any ApplicationProtocol
             do {

@@ -21,10 +21,10 @@ struct Serve: AsyncParsableCommand {
             var (configuration, logger) = try await options.load()
             if let host { configuration.host = host }
             if let port { configuration.port = port }
-            _ = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
+            let secrets = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
             let location = try DatabaseLocation(url: configuration.databaseURL)
             logger.info("starting", metadata: ["mode": "serve", "database": .string(location.description)])
-            let app = try await buildApplication(LiveArguments(configuration: configuration, mode: .serve, logger: logger))
+            let app = try await buildApplication(LiveArguments(configuration: configuration, secrets: secrets, mode: .serve, logger: logger))
             try await app.runService()
         }
     }

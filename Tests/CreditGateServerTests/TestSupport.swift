@@ -1,5 +1,6 @@
 import CreditGateCore
 import CreditGateStore
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -24,6 +25,7 @@ final class TestClock: Sendable {
 
 struct TestArguments: AppArguments {
     var configuration: AppConfiguration
+    var secrets = Secrets(masterKey: SymmetricKey(size: .bits256), logSigningKey: Curve25519.Signing.PrivateKey())
     var mode: RunMode = .demo
     var logger: Logger
     var clock: @Sendable () -> Date

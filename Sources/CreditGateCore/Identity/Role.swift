@@ -36,6 +36,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case usersRead = "users.read"
     /// See the installation's status (database, migrations, bureau).
     case systemStatusRead = "system.status.read"
+    /// Read the audit log: entries, proofs, checkpoints, and run its verification.
+    case auditLogRead = "audit.log.read"
 }
 
 /// The permission matrix (权限矩阵): which role grants which permission. Data, not code paths, so that it can be
@@ -53,7 +55,7 @@ public struct PermissionMatrix: Sendable {
         .creditAdministrator: [.consoleUse, .profileUpdate, .organisationsRead, .usersRead],
         .queryOperator: [.consoleUse, .profileUpdate],
         .approver: [.consoleUse, .profileUpdate],
-        .complianceAuditor: [.consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead],
+        .complianceAuditor: [.consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead],
         .dataOfficer: [.consoleUse, .profileUpdate],
     ])
 

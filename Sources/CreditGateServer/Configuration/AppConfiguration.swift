@@ -33,6 +33,12 @@ public struct AppConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Where `demo` keeps the secrets it generates.
     public var dataDirectory: String
+    /// The origin line of the audit log's checkpoints: names this bank's log (C2SP tlog-checkpoint).
+    public var logOrigin: String
+    /// How often a grown log gets a new signed checkpoint.
+    public var checkpointInterval: Duration
+    /// How long an audited operation waits for its entry to be durable before failing closed.
+    public var auditAppendTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -48,7 +54,10 @@ public struct AppConfiguration: Sendable {
         bureau: String = "sandbox",
         allowSandboxBureau: Bool = false,
         logLevel: Logger.Level = .info,
-        dataDirectory: String = "./creditgate-data"
+        dataDirectory: String = "./creditgate-data",
+        logOrigin: String = "creditgate.local/audit-log",
+        checkpointInterval: Duration = .seconds(1),
+        auditAppendTimeout: Duration = .seconds(2)
     ) {
         self.host = host
         self.port = port
@@ -64,6 +73,9 @@ public struct AppConfiguration: Sendable {
         self.allowSandboxBureau = allowSandboxBureau
         self.logLevel = logLevel
         self.dataDirectory = dataDirectory
+        self.logOrigin = logOrigin
+        self.checkpointInterval = checkpointInterval
+        self.auditAppendTimeout = auditAppendTimeout
     }
 
     /// `true` when users reach the server over TLS.
@@ -104,6 +116,16 @@ public struct AppConfiguration: Sendable {
         guard let logLevel = Logger.Level(rawValue: level) else { throw ConfigurationError.invalid(key: "log.level", reason: "use trace, debug, info, notice, warning, error or critical") }
         configuration.logLevel = logLevel
         configuration.dataDirectory = reader.string(forKey: "data.directory", default: defaults.dataDirectory)
+        configuration.logOrigin = reader.string(forKey: "log.origin", default: defaults.logOrigin)
+        guard !configuration.logOrigin.isEmpty, !configuration.logOrigin.contains(where: { $0 == " " || $0 == "+" || $0 == "\n" }) else {
+            throw ConfigurationError.invalid(key: "log.origin", reason: "must be non-empty without spaces or '+'")
+        }
+        let interval = reader.int(forKey: "log.checkpointIntervalMilliseconds", default: 1000)
+        guard (100...60_000).contains(interval) else { throw ConfigurationError.invalid(key: "log.checkpointIntervalMilliseconds", reason: "must be 100–60000") }
+        configuration.checkpointInterval = .milliseconds(interval)
+        let timeout = reader.int(forKey: "log.appendTimeoutMilliseconds", default: 2000)
+        guard (100...30_000).contains(timeout) else { throw ConfigurationError.invalid(key: "log.appendTimeoutMilliseconds", reason: "must be 100–30000") }
+        configuration.auditAppendTimeout = .milliseconds(timeout)
         return configuration
     }
 

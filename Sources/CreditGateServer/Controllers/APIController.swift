@@ -43,7 +43,7 @@ struct APIController {
     }
 
     @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
-        try await authentication.signOut(try context.requireIdentity())
+        try await authentication.signOut(try context.requireIdentity(), clientIP: context.clientIP)
         return .noContent
     }
 

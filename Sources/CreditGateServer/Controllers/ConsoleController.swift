@@ -71,7 +71,7 @@ struct ConsoleController {
     }
 
     @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await authentication.signOut(try context.requireIdentity())
+        try await authentication.signOut(try context.requireIdentity(), clientIP: context.clientIP)
         var response = Response.redirect(to: "/console/sign-in?m=signed_out", type: .normal)
         response.setCookie(Cookie(name: cookies.sessionName, value: "", maxAge: 0, path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
         return response
@@ -136,7 +136,7 @@ struct ConsoleController {
         } else {
             throw CreditGateError(.validationFailed, cause: "unknown language choice")
         }
-        try await directory.setLanguage(language, for: identity.user.id, now: clock())
+        try await directory.setLanguage(for: identity, to: language, clientIP: context.clientIP, now: clock())
         return .redirect(to: "/console/preferences?saved=1", type: .normal)
     }
 }

@@ -83,6 +83,7 @@ struct HealthResponse: ResponseEncodable {
 struct ReadinessResponse: ResponseEncodable {
     let status: String
     let database: String
+    let auditLog: String
     let migrationsApplied: Int
     let migrationsExpected: Int
 }

@@ -21,6 +21,7 @@ struct OperationsController {
         let body = ReadinessResponse(
             status: current.isReady ? "ready" : "not_ready",
             database: current.databaseReachable ? "reachable" : "unreachable",
+            auditLog: current.auditLogHealthy ? "writable" : "unavailable",
             migrationsApplied: current.migrations?.appliedVersion ?? 0,
             migrationsExpected: current.migrations?.expectedVersion ?? 0
         )

@@ -9,14 +9,16 @@ public struct AccountService: Sendable {
     let organisations: any OrganisationRepository
     let hasher: any PasswordHasher
     let passwordPolicy: PasswordPolicy
+    let audit: AuditTrail
     let clock: @Sendable () -> Date
 
     public init(users: any UserRepository, organisations: any OrganisationRepository, hasher: any PasswordHasher,
-                passwordPolicy: PasswordPolicy = PasswordPolicy(), clock: @escaping @Sendable () -> Date) {
+                passwordPolicy: PasswordPolicy = PasswordPolicy(), audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.users = users
         self.organisations = organisations
         self.hasher = hasher
         self.passwordPolicy = passwordPolicy
+        self.audit = audit
         self.clock = clock
     }
 
@@ -47,8 +49,11 @@ public struct AccountService: Sendable {
         }
     }
 
-    /// Opens an active account after checking the employee ID, the password policy and the organisation.
-    public func open(employeeID text: String, displayName: String, organisationCode: String, roles: Set<Role>, password: String) async throws -> User {
+    /// Opens an active account after checking the employee ID, the password policy and the organisation. The
+    /// roles granted are an audit event, recorded before the account exists (and its failure after, if the store
+    /// refuses it); `openedBy` is `nil` for the server's own commands.
+    public func open(employeeID text: String, displayName: String, organisationCode: String, roles: Set<Role>, password: String,
+                     openedBy: AuditEvent.Actor? = nil, clientIP: String = "local-command") async throws -> User {
         guard let employeeID = EmployeeID(text) else { throw Failure.invalidEmployeeID }
         let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw Failure.emptyName }
@@ -61,10 +66,17 @@ public struct AccountService: Sendable {
         let now = clock()
         let user = User(id: .random(), employeeID: employeeID, displayName: name, organisationID: organisation.id,
                         roles: roles, status: .active, preferredLanguage: nil, createdAt: now)
+        let details = ["user": user.id.rawValue, "employee_id": employeeID.value, "organisation": organisation.code,
+                       "before": "", "after": roles.sorted().map(\.rawValue).joined(separator: ",")]
+        try await audit.record(AuditEvent(kind: .roleChanged, occurredAt: now, actor: openedBy, clientIP: clientIP,
+                                          outcome: .success, reasonCodes: ["account_opened"], details: details))
         do {
             try await users.create(user, passwordHash: try await hasher.hash(password), now: now)
-        } catch StoreError.duplicate {
-            throw Failure.employeeIDTaken
+        } catch {
+            try await audit.record(AuditEvent(kind: .roleChanged, occurredAt: clock(), actor: openedBy, clientIP: clientIP,
+                                              outcome: .failed, reasonCodes: ["account_not_opened"], details: details))
+            if case StoreError.duplicate = error { throw Failure.employeeIDTaken }
+            throw error
         }
         return user
     }

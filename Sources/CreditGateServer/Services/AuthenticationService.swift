@@ -17,6 +17,7 @@ public struct AuthenticationService: Sendable {
     let hasher: any PasswordHasher
     let policy: SessionPolicy
     let matrix: PermissionMatrix
+    let audit: AuditTrail
     let clock: @Sendable () -> Date
     let logger: Logger
     /// A hash of a random password, checked when the employee ID is unknown so that timing is the same.
@@ -24,7 +25,7 @@ public struct AuthenticationService: Sendable {
 
     public init(
         users: any UserRepository, organisations: any OrganisationRepository, sessions: any SessionRepository,
-        hasher: any PasswordHasher, policy: SessionPolicy, matrix: PermissionMatrix = .standard,
+        hasher: any PasswordHasher, policy: SessionPolicy, matrix: PermissionMatrix = .standard, audit: AuditTrail,
         clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.users = users
@@ -33,6 +34,7 @@ public struct AuthenticationService: Sendable {
         self.hasher = hasher
         self.policy = policy
         self.matrix = matrix
+        self.audit = audit
         self.clock = clock
         self.logger = logger
         self.decoyHash = DecoyHash()
@@ -47,9 +49,11 @@ public struct AuthenticationService: Sendable {
 
     /// Checks the credentials and opens a session. Throws ``CreditGateError`` with `.invalidCredentials` for an
     /// unknown employee ID or a wrong password alike, and `.forbidden` for an account that is not active (said
-    /// only after the password proved who is asking).
+    /// only after the password proved who is asking). Every attempt is an audit event, recorded before the
+    /// session exists; if the log cannot take it, nobody is signed in.
     public func signIn(employeeID text: String, password: String, clientIP: String) async throws -> SignIn {
         guard let employeeID = EmployeeID(text), !password.isEmpty else {
+            try await recordFailure(claimed: nil, clientIP: clientIP, reason: "malformed_credentials")
             throw CreditGateError(.invalidCredentials, detailKey: "signin_failed", cause: "malformed employee ID or empty password")
         }
         let credentials = try await users.credentials(for: employeeID)
@@ -62,11 +66,14 @@ public struct AuthenticationService: Sendable {
         let matches = try await hasher.verify(password, against: hash)
         guard let credentials, matches else {
             logger.notice("sign-in refused", metadata: ["reason": "bad credentials", "client": .string(Masking.ipAddress(clientIP))])
+            try await recordFailure(claimed: employeeID, clientIP: clientIP, reason: "bad_credentials")
             throw CreditGateError(.invalidCredentials, detailKey: "signin_failed", cause: "bad credentials")
         }
         guard credentials.user.status == .active else {
+            try await recordFailure(claimed: employeeID, clientIP: clientIP, reason: "account_\(credentials.user.status.rawValue)")
             throw CreditGateError(.forbidden, detailKey: "signin_inactive", cause: "account \(credentials.user.status.rawValue)")
         }
+        try await audit.record(AuditEvent(kind: .signIn, occurredAt: clock(), actor: .init(credentials.user), clientIP: clientIP, outcome: .success))
         let now = clock()
         let token = Self.randomToken()
         let session = StoredSession(
@@ -110,9 +117,19 @@ public struct AuthenticationService: Sendable {
         )
     }
 
-    public func signOut(_ identity: AuthenticatedUser) async throws {
+    public func signOut(_ identity: AuthenticatedUser, clientIP: String) async throws {
+        try await audit.record(AuditEvent(kind: .signOut, occurredAt: clock(), actor: .init(identity.user), clientIP: clientIP, outcome: .success))
         try await sessions.end(tokenHash: identity.session.tokenHash, at: clock(), reason: .signedOut)
         logger.info("signed out", metadata: ["user": .string(identity.user.id.rawValue)])
+    }
+
+    /// A refused sign-in. The claimed employee ID is kept (it names a member of staff, not a credit subject), so
+    /// that repeated guessing at one account can be seen.
+    private func recordFailure(claimed: EmployeeID?, clientIP: String, reason: String) async throws {
+        try await audit.record(AuditEvent(
+            kind: .signInFailed, occurredAt: clock(), actor: nil, clientIP: clientIP, outcome: .denied,
+            reasonCodes: [reason], details: claimed.map { ["claimed_employee_id": $0.value] } ?? [:]
+        ))
     }
 
     static func randomToken() -> String {

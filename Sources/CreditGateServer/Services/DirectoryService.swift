@@ -5,6 +5,7 @@ import CreditGateStore
 public struct DirectoryService: Sendable {
     let organisations: any OrganisationRepository
     let users: any UserRepository
+    let audit: AuditTrail
 
     public func organisations() async throws -> [Organisation] {
         try await organisations.all()
@@ -14,8 +15,14 @@ public struct DirectoryService: Sendable {
         try await users.all()
     }
 
-    public func setLanguage(_ language: Language?, for user: User.ID, now: Date) async throws {
-        try await users.setPreferredLanguage(language, for: user, now: now)
+    /// Changes a user's own language setting; the change (before and after) is an audit event.
+    public func setLanguage(for identity: AuthenticatedUser, to language: Language?, clientIP: String, now: Date) async throws {
+        try await audit.record(AuditEvent(
+            kind: .settingChanged, occurredAt: now, actor: .init(identity.user), clientIP: clientIP, outcome: .success,
+            details: ["setting": "preferred_language", "before": identity.user.preferredLanguage?.rawValue ?? "browser",
+                      "after": language?.rawValue ?? "browser"]
+        ))
+        try await users.setPreferredLanguage(language, for: identity.user.id, now: now)
     }
 }
 

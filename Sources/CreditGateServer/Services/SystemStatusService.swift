@@ -12,14 +12,16 @@ public struct SystemStatus: Sendable {
     public let bureauName: String
     public let bureauIsSandbox: Bool
     public let startedAt: Date
+    public let auditLogHealthy: Bool
 
-    /// Ready means the database answers and its schema is the one this build expects.
-    public var isReady: Bool { databaseReachable && (migrations?.isCurrent ?? false) }
+    /// Ready means the database answers, its schema is the one this build expects, and the audit log takes entries.
+    public var isReady: Bool { databaseReachable && (migrations?.isCurrent ?? false) && auditLogHealthy }
 }
 
 public struct SystemStatusService: Sendable {
     let database: Database
     let bureau: any CreditBureau
+    let audit: AuditTrail
     let startedAt: Date
     let logger: Logging.Logger
 
@@ -36,7 +38,8 @@ public struct SystemStatusService: Sendable {
         return SystemStatus(
             version: CreditGateVersion.current, databaseBackend: database.backend,
             databaseLocation: database.location.description, databaseReachable: reachable, migrations: migrations,
-            bureauName: bureau.name, bureauIsSandbox: bureau.isSandbox, startedAt: startedAt
+            bureauName: bureau.name, bureauIsSandbox: bureau.isSandbox, startedAt: startedAt,
+            auditLogHealthy: await audit.isHealthy
         )
     }
 }

@@ -42,10 +42,17 @@ public actor AuditLogWriter {
             let timeout = self.timeout
             reply.setTimer(Task {
                 try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { reply.resume(with: .failure(AuditLogUnavailable())) }
+                guard !Task.isCancelled, reply.resume(with: .failure(AuditLogUnavailable())) else { return }
+                await self.markStalled()
             })
             Task { await self.enqueue(entry, reply) }
         }
+    }
+
+    /// A caller gave up waiting: the log is not taking entries in time, which readiness must show.
+    private func markStalled() {
+        failedSinceLastSuccess = true
+        logger.error("audit log append timed out", metadata: ["timeout": "\(timeout)"])
     }
 
     private func enqueue(_ entry: PendingAuditEntry, _ reply: Reply) {
@@ -80,27 +87,33 @@ public actor AuditLogWriter {
 
         func install(_ continuation: CheckedContinuation<UInt64, any Error>) {
             let early = state.withLock { value -> Result<UInt64, any Error>? in
+                if let done = value.done { return done }
                 value.continuation = continuation
-                return value.done
+                return nil
             }
-            if let early { resume(with: early) }
+            if let early { continuation.resume(with: early) }
         }
 
         func setTimer(_ timer: Task<Void, Never>) {
             state.withLock { $0.timer = timer }
         }
 
-        func resume(with result: Result<UInt64, any Error>) {
-            let (continuation, timer) = state.withLock { value -> (CheckedContinuation<UInt64, any Error>?, Task<Void, Never>?) in
+        /// Returns `true` when this call delivered the result (the first one to arrive).
+        @discardableResult
+        func resume(with result: Result<UInt64, any Error>) -> Bool {
+            let (continuation, timer, delivered) = state.withLock { value -> (CheckedContinuation<UInt64, any Error>?, Task<Void, Never>?, Bool) in
                 guard let continuation = value.continuation else {
-                    if value.done == nil { value.done = result }
-                    return (nil, nil)
+                    guard value.done == nil else { return (nil, nil, false) }
+                    value.done = result
+                    return (nil, nil, true)
                 }
                 value.continuation = nil
-                return (continuation, value.timer)
+                value.done = result
+                return (continuation, value.timer, true)
             }
             timer?.cancel()
             continuation?.resume(with: result)
+            return delivered
         }
     }
 }

@@ -1,0 +1,36 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+
+/// What handlers and services use to record audit events. An operation that must be audited calls ``record(_:)``
+/// before it completes; when the log cannot take the entry the operation fails closed with a 503 problem
+/// ("audit log unavailable") instead of going ahead unrecorded.
+public struct AuditTrail: Sendable {
+    let writer: AuditLogWriter
+    public let subjects: SubjectHasher
+
+    public init(writer: AuditLogWriter, subjects: SubjectHasher) {
+        self.writer = writer
+        self.subjects = subjects
+    }
+
+    /// Appends the event and returns its log index once durable.
+    @discardableResult
+    public func record(_ event: AuditEvent) async throws -> UInt64 {
+        do {
+            return try await writer.append(event)
+        } catch is AuditLogUnavailable {
+            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "audit log unavailable")
+        }
+    }
+
+    public var isHealthy: Bool {
+        get async { await writer.isHealthy }
+    }
+}
+
+extension AuditEvent.Actor {
+    init(_ user: User) {
+        self.init(userID: user.id.rawValue, employeeID: user.employeeID.value)
+    }
+}
