@@ -94,6 +94,14 @@ public final class Database: Sendable {
     /// that handler sleeps on a thread-pool thread, and enough sleeping writers would leave no thread for the
     /// connection that holds the lock to finish its commit.
     private let writeGate = WriteGate()
+    /// SQLite calls block their thread (a busy wait on a lock sleeps in the thread). They get threads of their own,
+    /// shared by every SQLite database of the process, so that a stuck lock cannot starve password hashing or the
+    /// rest of the server of threads. Started once, for the life of the process.
+    static let sqliteThreads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(8, System.coreCount * 4))
+        pool.start()
+        return pool
+    }()
 
     // The async-kit pool guards its own state with a lock but is not annotated as Sendable.
     private enum Pool: @unchecked Sendable {
@@ -107,7 +115,7 @@ public final class Database: Sendable {
     public init(
         location: DatabaseLocation,
         maxConnectionsPerEventLoop: Int = 4,
-        busyTimeoutMilliseconds: Int = 5000,
+        busyTimeoutMilliseconds: Int = 2000,
         postgresSearchPath: [String]? = nil,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -124,7 +132,7 @@ public final class Database: Sendable {
         case .sqliteFile(let path):
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, threadPool: Self.sqliteThreads)
             self.pool = .sqlite(EventLoopGroupConnectionPool(
                 source: source, maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
                 requestTimeout: .seconds(10), pruneInterval: nil, logger: logger, on: eventLoopGroup
@@ -245,6 +253,7 @@ public final class Database: Sendable {
 struct SQLiteSessionSource: ConnectionPoolSource, Sendable {
     let path: String
     let busyTimeoutMilliseconds: Int
+    let threadPool: NIOThreadPool
 
     func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
         let pragmas = [
@@ -254,7 +263,7 @@ struct SQLiteSessionSource: ConnectionPoolSource, Sendable {
             // FULL: a committed transaction survives a power cut, which the record of queries must.
             "PRAGMA synchronous = FULL",
         ]
-        return SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop)
+        return SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
             .flatMap { connection in
                 pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { previous, pragma in
                     previous.flatMap { connection.query(pragma).map { _ in } }

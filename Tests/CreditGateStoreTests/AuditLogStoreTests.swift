@@ -43,12 +43,13 @@ import Testing
     /// PostgreSQL database may hold it for a moment: try again until this log's checkpoint is stored.
     func sign(_ repository: SQLAuditLogRepository) async throws {
         for _ in 0..<100 {
-            let signed = try await repository.whileSigningLeader { repository in
+            let signed = try await repository.whileSigningLeader { repository -> Bool in
                 let size = try await repository.size()
                 let root = try await AuditLogProofs(repository: repository).root(size: size)
                 try await repository.saveCheckpoint(StoredCheckpoint(size: size, root: root, note: try Self.signer.sign(Checkpoint(origin: "test.bank/audit-log", size: size, root: root).body), signedAt: 0))
+                return true
             }
-            if signed != nil { return }
+            if signed == true { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("the signing lock was never free")
