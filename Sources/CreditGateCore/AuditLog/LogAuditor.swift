@@ -22,33 +22,36 @@ public struct LogAuditor: Sendable {
     public init() {}
 
     /// Adds the entry at `index`. Requires indices to arrive in increasing order.
+    /// Records a problem found outside the entries (e.g. a checkpoint that does not extend the one before).
+    public mutating func report(_ problem: String, at index: UInt64) {
+        problems.append((index, problem))
+    }
+
     public mutating func consume(index: UInt64, leaf: [UInt8]?, storedLeafHash: TreeHash) {
         if index != nextIndex {
             problems.append((min(index, nextIndex), "entry \(nextIndex) is missing (next stored is \(index))"))
         }
-        var hash = storedLeafHash
-        if let leaf {
-            let recomputed = MerkleHasher.leafHash(leaf)
-            if recomputed != storedLeafHash {
-                problems.append((index, "entry \(index): its content does not match its stored hash"))
-                hash = recomputed
-            }
+        // The tree is built from the stored hashes: an edited content is then reported at its own index, and an
+        // edited hash shows up in the nodes and signed roots above it.
+        if let leaf, MerkleHasher.leafHash(leaf) != storedLeafHash {
+            problems.append((index, "entry \(index): its content does not match its stored hash"))
         }
-        tree.append(leafHash: hash)
+        tree.append(leafHash: storedLeafHash)
         nextIndex = max(nextIndex, index) + 1
     }
 
     /// Compares the stored nodes and checkpoints with the recomputed tree and returns the verdict.
     /// - Parameters:
     ///   - recordedSize: the size the store says the log has.
-    ///   - storedNodes: the stored interior nodes (level ≥ 1).
+    ///   - storedNodes: the stored interior nodes (level ≥ 1), or `nil` when the reader cannot see them (the API
+    ///     does not serve them; proofs and roots cover them instead).
     ///   - checkpoints: the signed notes with the sizes they were stored under.
-    public mutating func finish(recordedSize: UInt64, storedNodes: [NodeID: TreeHash], checkpoints: [(size: UInt64, note: String)],
+    public mutating func finish(recordedSize: UInt64, storedNodes: [NodeID: TreeHash]?, checkpoints: [(size: UInt64, note: String)],
                                 verifier: NoteVerifier, origin: String?) -> Verdict {
         if recordedSize != tree.size {
             problems.append((min(recordedSize, tree.size), "the log records \(recordedSize) entries but \(tree.size) are stored"))
         }
-        for (node, stored) in storedNodes {
+        for (node, stored) in storedNodes ?? [:] {
             guard node.range.upperBound <= tree.size else {
                 problems.append((min(node.range.lowerBound, tree.size), "node \(node) lies beyond the log's end"))
                 continue
@@ -57,7 +60,7 @@ public struct LogAuditor: Sendable {
                 problems.append((node.range.lowerBound, "stored node \(node) does not match its leaves \(node.range.lowerBound)..<\(node.range.upperBound)"))
             }
         }
-        for node in tree.nodes.keys where node.level > 0 && storedNodes[node] == nil {
+        for node in tree.nodes.keys where node.level > 0 && storedNodes != nil && storedNodes?[node] == nil {
             problems.append((node.range.lowerBound, "stored node \(node) is missing"))
         }
         var checked = 0
