@@ -12,7 +12,7 @@ struct Admin: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create the bootstrap system administrator.",
+            abstract: "Create the bootstrap system administrator (or the first compliance auditor).",
             discussion: """
                 Needs the same secrets as `serve`. Opens a system-administrator account tied to an employee ID in an existing organisation unit, or \
                 in a new head office when the database has none (give --organisation-name and --region-code). \
@@ -27,9 +27,14 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "Name of the head office to create when none exists.") var organisationName: String?
         @Option(help: "Six-digit region code of that head office.") var regionCode: String?
         @Flag(help: "Read the password from standard input instead of generating one.") var passwordStdin = false
+        @Option(help: "The role to grant: system_administrator (default) or compliance_auditor, the two a new installation needs before anyone can be managed from the console.")
+        var role: String = Role.systemAdministrator.rawValue
 
         func run() async throws {
             try await readable {
+                guard let granted = Role(rawValue: role), [.systemAdministrator, .complianceAuditor].contains(granted) else {
+                    throw OperatorError(description: "--role must be system_administrator or compliance_auditor")
+                }
                 let (configuration, logger) = try await options.load()
                 let secrets = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
                 let services = try AppServices.make(LiveArguments(configuration: configuration, secrets: secrets, mode: .serve, logger: logger))
@@ -39,10 +44,10 @@ struct Admin: AsyncParsableCommand {
                     let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : AccountService.generatePassword()
                     let user = try await services.accounts.open(
                         employeeID: employeeId, displayName: name, organisationCode: organisationCode,
-                        roles: [.systemAdministrator], password: password
+                        roles: [granted], password: password
                     )
                     let chinese = Localizer(.zhCN), english = Localizer(.en)
-                    print("\(chinese("account_created")) / \(english("account_created")): \(user.employeeID.value) (\(user.displayName))")
+                    print("\(chinese("account_created")) / \(english("account_created")): \(user.employeeID.value) (\(user.displayName)), \(chinese(granted.nameKey)) / \(english(granted.nameKey))")
                     if !passwordStdin {
                         print("\(chinese("password_shown_once")) / \(english("password_shown_once")): \(password)")
                     }
