@@ -116,15 +116,14 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             var known = try await Self.nodes(edge, on: connection)
             guard known.count == edge.count else { throw StoreError.corruptRow("audit_nodes (right edge incomplete)") }
             var newNodes: [(NodeID, TreeHash)] = []
+            // One multi-row insert per batch: a batch is one statement and one commit, however many entries it holds.
+            var insert = connection.insert(into: "audit_entries").columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
             for (offset, entry) in entries.enumerated() {
                 let index = start + UInt64(offset)
                 let leafHash = MerkleHasher.leafHash(entry.leaf)
                 known[NodeID(level: 0, index: index)] = leafHash
-                try await connection.insert(into: "audit_entries")
-                    .columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
-                    .values(SQLBind(Int64(index)), SQLBind(String(decoding: entry.leaf, as: UTF8.self)), SQLBind(leafHash.hex),
-                            SQLBind(entry.kind), SQLBind(entry.occurredAt), SQLBind(entry.actorUserID))
-                    .run()
+                insert = insert.values(SQLBind(Int64(index)), SQLBind(String(decoding: entry.leaf, as: UTF8.self)), SQLBind(leafHash.hex),
+                                       SQLBind(entry.kind), SQLBind(entry.occurredAt), SQLBind(entry.actorUserID))
                 for node in MerkleRanges.completedNodes(byAppendingLeafAt: index) {
                     let left = NodeID(level: node.level - 1, index: node.index * 2)
                     let right = NodeID(level: node.level - 1, index: node.index * 2 + 1)
@@ -134,6 +133,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                     newNodes.append((node, hash))
                 }
             }
+            try await insert.run()
             if !newNodes.isEmpty {
                 var insert = connection.insert(into: "audit_nodes").columns("level", "idx", "hash")
                 for (node, hash) in newNodes {
