@@ -122,11 +122,16 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     AuditLogController(
         repository: services.auditLog, verifier: services.logSigner.verifier
     ).addRoutes(to: router.group("api/v1/log"))
+    let console = router.group("console").add(middleware: CSRFMiddleware(cookies: cookies, publicBaseURL: configuration.publicBaseURL))
     ConsoleController(
         authentication: services.authentication, directory: directory, status: statusService, renderer: renderer,
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
         stylesheet: try BundledResources.data("static/app.css"), clock: services.clock
-    ).addRoutes(to: router.group("console").add(middleware: CSRFMiddleware(cookies: cookies, publicBaseURL: configuration.publicBaseURL)))
+    ).addRoutes(to: console)
+    AuditLogConsoleController(
+        repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
+        audit: services.auditTrail, renderer: renderer, clock: services.clock
+    ).addRoutes(to: console)
 
     var app = Application(
         router: router,

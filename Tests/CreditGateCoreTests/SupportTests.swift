@@ -24,6 +24,9 @@ import Testing
         keys += Organisation.Kind.allCases.map(\.nameKey)
         keys += ProblemKind.all.map(\.titleKey)
         keys += Permission.allCases.map { "permission_\($0.rawValue)" }
+        keys += AuditEvent.Kind.allCases.map(\.nameKey)
+        keys += AuditEvent.Outcome.allCases.map { "outcome_\($0.rawValue)" }
+        keys += ["audit_proof_verified", "audit_proof_failed", "audit_proof_pending"]
         keys += [PasswordPolicy.Violation.tooShort, .tooFewClasses, .containsEmployeeID].map(\.rawValue)
         for key in keys {
             #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "no string for \(key)")

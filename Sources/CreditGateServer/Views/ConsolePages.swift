@@ -69,3 +69,68 @@ enum ConsolePages {
         return ["options": options, "saved": saved]
     }
 }
+
+extension ConsolePages {
+    static func utc(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    /// The decoded event of a stored entry, or `nil` once erased.
+    static func event(_ entry: StoredAuditEntry) -> [String: Any]? {
+        entry.leaf.flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+    }
+
+    static func entryRow(_ entry: StoredAuditEntry, _ local: Localizer) -> [String: Any] {
+        let event = Self.event(entry)
+        let kind = AuditEvent.Kind(rawValue: entry.kind)
+        let outcome = (event?["outcome"] as? String) ?? ""
+        return [
+            "index": String(entry.index), "time": utc(entry.occurredAt),
+            "kind": kind.map { local($0.nameKey) } ?? entry.kind,
+            "actor": ((event?["actor"] as? [String: Any])?["employee"] as? String) ?? local("none_placeholder"),
+            "outcome": outcome.isEmpty ? local("none_placeholder") : local("outcome_\(outcome)"), "outcomeCode": outcome,
+            "client": (event?["ip"] as? String).map(Masking.ipAddress) ?? local("none_placeholder"),
+        ]
+    }
+
+    static func auditLog(checkpoint: StoredCheckpoint?, entries: [StoredAuditEntry], filters: (from: String, until: String, user: String, kind: AuditEvent.Kind?),
+                         problem: String?, verdict: LogAuditor.Verdict?, _ local: Localizer) -> [String: Any] {
+        var page: [String: Any] = [
+            "entries": entries.map { entryRow($0, local) },
+            "from": filters.from, "until": filters.until, "user": filters.user,
+            "kinds": AuditEvent.Kind.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey), "selected": $0 == filters.kind] },
+            "problem": problem ?? false,
+        ]
+        if let checkpoint {
+            page["checkpoint"] = ["size": String(checkpoint.size), "root": checkpoint.root.base64, "signedAt": utc(checkpoint.signedAt), "note": checkpoint.note]
+        }
+        if let verdict {
+            page["verdict"] = [
+                "intact": verdict.isIntact, "firstBad": verdict.firstBadIndex.map(String.init) ?? "",
+                "checked": "\(verdict.size) / \(verdict.checkpointsChecked)", "problems": Array(verdict.problems.prefix(20)),
+            ]
+        }
+        return page
+    }
+
+    static func auditEntry(_ entry: StoredAuditEntry, proof: [TreeHash], checkpointSize: UInt64, proofState: String, _ local: Localizer) -> [String: Any] {
+        let event = Self.event(entry)
+        let details = (event?["details"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] }
+        return [
+            "row": entryRow(entry, local),
+            "erased": entry.leaf == nil,
+            "leafHash": entry.leafHash.base64,
+            "reasons": (event?["reasons"] as? [String] ?? []).joined(separator: local("list_separator")),
+            "details": details,
+            "proof": proof.enumerated().map { ["level": $0.offset, "hash": $0.element.base64] },
+            "checkpointSize": String(checkpointSize),
+            "proofMessage": local("audit_proof_\(proofState)"), "proofState": proofState,
+        ]
+    }
+}
+
+import CreditGateStore

@@ -26,6 +26,7 @@ struct NavigationItem: Sendable {
         .init(path: "/console/organisations", labelKey: "nav_organisations", permission: .organisationsRead),
         .init(path: "/console/users", labelKey: "nav_users", permission: .usersRead),
         .init(path: "/console/status", labelKey: "nav_status", permission: .systemStatusRead),
+        .init(path: "/console/audit-log", labelKey: "nav_audit_log", permission: .auditLogRead),
         .init(path: "/console/preferences", labelKey: "nav_preferences", permission: .profileUpdate),
     ]
 }
@@ -40,7 +41,7 @@ struct ConsoleRenderer: Sendable {
     }
 
     /// The names of the templates, for the catalogue test.
-    static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error"]
+    static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry"]
 
     func page(
         _ template: String, titleKey: String, context: AppRequestContext, language: Language? = nil,
