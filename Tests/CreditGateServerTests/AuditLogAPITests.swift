@@ -121,6 +121,11 @@ import Testing
                 #expect(response.status == .serviceUnavailable)
             }
             try await holder.value
+            // Nobody was signed in: the operation did not happen without its record.
+            let sessions = try await bank.services.database.withConnection { connection in
+                try await connection.raw("SELECT COUNT(*) AS total FROM sessions").first()?.decode(column: "total", as: Int64.self) ?? -1
+            }
+            #expect(sessions == 0)
         }
     }
 }
