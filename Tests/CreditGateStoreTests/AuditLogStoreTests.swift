@@ -165,10 +165,11 @@ enum Tamper: CustomStringConvertible {
     case insertEntry(UInt64)
     case editCheckpoint
     case shrinkSize
+    case editEdge
 
     static func random(size: UInt64, using random: inout SystemRandomNumberGenerator) -> Tamper {
         let index = UInt64.random(in: 0..<size, using: &random)
-        switch Int.random(in: 0..<8, using: &random) {
+        switch Int.random(in: 0..<9, using: &random) {
         case 0: return .editLeaf(index)
         case 1: return .editLeafHash(index)
         case 2:
@@ -181,6 +182,7 @@ enum Tamper: CustomStringConvertible {
             return .swapEntries(index, other)
         case 5: return .insertEntry(size)
         case 6: return .editCheckpoint
+        case 7: return .editEdge
         default: return .shrinkSize
         }
     }
@@ -195,6 +197,7 @@ enum Tamper: CustomStringConvertible {
         case .insertEntry(let i): "insert entry \(i)"
         case .editCheckpoint: "edit checkpoint"
         case .shrinkSize: "shrink the recorded size"
+        case .editEdge: "add a hash to the recorded right edge"
         }
     }
 
@@ -219,6 +222,8 @@ enum Tamper: CustomStringConvertible {
                 try await c.raw("UPDATE audit_checkpoints SET note = 'tampered' || note").run()
             case .shrinkSize:
                 try await c.raw("UPDATE audit_log_state SET size = size - 1 WHERE id = 1").run()
+            case .editEdge:
+                try await c.raw("UPDATE audit_log_state SET edge = edge || \(bind: "," + String(repeating: "ef", count: 32)) WHERE id = 1").run()
             }
         }
     }
@@ -257,6 +262,8 @@ enum Tamper: CustomStringConvertible {
                 try await c.raw("UPDATE audit_checkpoints SET note = SUBSTR(note, 9)").run()
             case .shrinkSize:
                 try await c.raw("UPDATE audit_log_state SET size = size + 1 WHERE id = 1").run()
+            case .editEdge:
+                try await c.raw("UPDATE audit_log_state SET edge = SUBSTR(edge, 1, LENGTH(edge) - 65) WHERE id = 1").run()
             }
         }
     }

@@ -46,10 +46,18 @@ public struct LogAuditor: Sendable {
     ///   - storedNodes: the stored interior nodes (level ≥ 1), or `nil` when the reader cannot see them (the API
     ///     does not serve them; proofs and roots cover them instead).
     ///   - checkpoints: the signed notes with the sizes they were stored under.
-    public mutating func finish(recordedSize: UInt64, storedNodes: [NodeID: TreeHash]?, checkpoints: [(size: UInt64, note: String)],
-                                verifier: NoteVerifier, origin: String?) -> Verdict {
+    public mutating func finish(recordedSize: UInt64, recordedEdge: [TreeHash]? = nil, storedNodes: [NodeID: TreeHash]?,
+                                checkpoints: [(size: UInt64, note: String)], verifier: NoteVerifier, origin: String?) -> Verdict {
         if recordedSize != tree.size {
             problems.append((min(recordedSize, tree.size), "the log records \(recordedSize) entries but \(tree.size) are stored"))
+        } else if let recordedEdge {
+            let edge = MerkleRanges.perfectSubtrees(0..<tree.size)
+            for (node, hash) in zip(edge, recordedEdge) where tree.nodes[node] != hash {
+                problems.append((node.range.lowerBound, "the recorded right edge differs at node \(node)"))
+            }
+            if edge.count != recordedEdge.count {
+                problems.append((tree.size, "the recorded right edge has \(recordedEdge.count) hashes, not \(edge.count)"))
+            }
         }
         for (node, stored) in storedNodes ?? [:] {
             guard node.range.upperBound <= tree.size else {

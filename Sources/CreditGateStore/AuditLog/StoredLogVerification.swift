@@ -27,7 +27,8 @@ public struct StoredLogVerification: Sendable {
             if page.isEmpty && start > recordedSize { break }
         }
         let checkpoints = try await repository.checkpoints(sizes: 0...UInt64(Int64.max)).map { (size: $0.size, note: $0.note) }
-        return auditor.finish(recordedSize: recordedSize, storedNodes: try await repository.allInteriorNodes(),
+        return auditor.finish(recordedSize: recordedSize, recordedEdge: try await repository.recordedEdge(),
+                              storedNodes: try await repository.allInteriorNodes(),
                               checkpoints: checkpoints, verifier: verifier, origin: origin)
     }
 }

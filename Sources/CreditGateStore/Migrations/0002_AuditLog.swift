@@ -1,7 +1,9 @@
 /// The audit log: entries in one gapless order, the hashes of completed perfect subtrees, and every signed
 /// checkpoint.
 ///
-/// `audit_log_state` holds one row: the tree size. Appending takes that row's lock (PostgreSQL `FOR UPDATE`; SQLite's
+/// `audit_log_state` holds one row: the tree size and its right edge (the hashes of the perfect subtrees covering
+/// the whole tree, which is all an append needs from before; verification checks it like any other hash).
+/// Appending takes that row's lock (PostgreSQL `FOR UPDATE`; SQLite's
 /// write lock), so entries from every instance get one total order with no index given twice and no gap.
 /// `audit_entries.leaf` is the canonical event; it becomes NULL when erased at the end of retention while
 /// `leaf_hash` stays, so the tree still verifies.
@@ -11,10 +13,11 @@ enum Migration0002AuditLog {
             """
             CREATE TABLE audit_log_state (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
-                size BIGINT NOT NULL CHECK (size >= 0)
+                size BIGINT NOT NULL CHECK (size >= 0),
+                edge TEXT NOT NULL
             )
             """,
-            "INSERT INTO audit_log_state (id, size) VALUES (1, 0)",
+            "INSERT INTO audit_log_state (id, size, edge) VALUES (1, 0, '')",
             """
             CREATE TABLE audit_entries (
                 idx BIGINT PRIMARY KEY CHECK (idx >= 0),

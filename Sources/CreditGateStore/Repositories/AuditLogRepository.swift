@@ -69,6 +69,8 @@ public protocol AuditLogRepository: Sendable {
     func nodes(_ ids: Set<NodeID>) async throws -> [NodeID: TreeHash]
     func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry]
     func search(_ query: AuditEntryQuery) async throws -> [StoredAuditEntry]
+    /// The right edge kept with the size (the perfect subtrees covering the tree), for verification.
+    func recordedEdge() async throws -> [TreeHash]
     /// Every stored interior node (level ≥ 1), for a full verification.
     func allInteriorNodes() async throws -> [NodeID: TreeHash]
     /// Destroys an entry's payload and keeps its hash (retention, R-32/R-42).
@@ -107,14 +109,15 @@ public struct SQLAuditLogRepository: AuditLogRepository {
         return try await database.transaction { connection in
             // The lock that gives every instance one order: held until commit.
             let lockSuffix = database.backend == .postgres ? " FOR UPDATE" : ""
-            guard let row = try await connection.raw("SELECT size FROM audit_log_state WHERE id = 1\(unsafeRaw: lockSuffix)").first() else {
+            guard let row = try await connection.raw("SELECT size, edge FROM audit_log_state WHERE id = 1\(unsafeRaw: lockSuffix)").first() else {
                 throw StoreError.corruptRow("audit_log_state")
             }
             let start = UInt64(try row.decode(column: "size", as: Int64.self))
             // The right edge of the current tree is all that new nodes can need from before.
-            let edge = Set(MerkleRanges.perfectSubtrees(0..<start))
-            var known = try await Self.nodes(edge, on: connection)
-            guard known.count == edge.count else { throw StoreError.corruptRow("audit_nodes (right edge incomplete)") }
+            let edgeNodes = MerkleRanges.perfectSubtrees(0..<start)
+            let edgeHashes = try Self.decodeEdge(try row.decode(column: "edge", as: String.self))
+            guard edgeHashes.count == edgeNodes.count else { throw StoreError.corruptRow("audit_log_state.edge") }
+            var known = Dictionary(uniqueKeysWithValues: zip(edgeNodes, edgeHashes))
             var newNodes: [(NodeID, TreeHash)] = []
             // One multi-row insert per batch: a batch is one statement and one commit, however many entries it holds.
             var insert = connection.insert(into: "audit_entries").columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
@@ -141,11 +144,35 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 }
                 try await insert.run()
             }
+            let end = start + UInt64(entries.count)
+            let edge = try MerkleRanges.perfectSubtrees(0..<end).map { node in
+                guard let hash = known[node] else { throw StoreError.corruptRow("audit_nodes (edge)") }
+                return hash
+            }
             try await connection.update("audit_log_state")
-                .set("size", to: SQLBind(Int64(start) + Int64(entries.count)))
+                .set("size", to: SQLBind(Int64(end)))
+                .set("edge", to: SQLBind(Self.encodeEdge(edge)))
                 .where("id", .equal, SQLBind(1))
                 .run()
             return start
+        }
+    }
+
+    /// The right edge as stored: the hashes in hex, left to right, joined by commas.
+    static func encodeEdge(_ hashes: [TreeHash]) -> String { hashes.map(\.hex).joined(separator: ",") }
+
+    static func decodeEdge(_ text: String) throws -> [TreeHash] {
+        guard !text.isEmpty else { return [] }
+        return try text.split(separator: ",").map { part in
+            guard let hash = TreeHash(hex: String(part)) else { throw StoreError.corruptRow("audit_log_state.edge") }
+            return hash
+        }
+    }
+
+    public func recordedEdge() async throws -> [TreeHash] {
+        try await read { connection in
+            let row = try await connection.raw("SELECT edge FROM audit_log_state WHERE id = 1").first()
+            return try Self.decodeEdge(try row?.decode(column: "edge", as: String.self) ?? "")
         }
     }
 
