@@ -210,8 +210,8 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 return group
             }
             for row in try await query.all() {
-                guard let hash = TreeHash(hex: try row.decode(column: "hash", as: String.self)) else { throw StoreError.corruptRow("audit_nodes.hash") }
-                result[NodeID(level: try row.decode(column: "level", as: Int.self), index: UInt64(try row.decode(column: "idx", as: Int64.self)))] = hash
+                let (node, hash) = try interiorNode(row)
+                result[node] = hash
             }
         }
         return result
@@ -221,11 +221,17 @@ public struct SQLAuditLogRepository: AuditLogRepository {
         try await read { connection in
             var result: [NodeID: TreeHash] = [:]
             for row in try await connection.select().columns("level", "idx", "hash").from("audit_nodes").all() {
-                guard let hash = TreeHash(hex: try row.decode(column: "hash", as: String.self)) else { throw StoreError.corruptRow("audit_nodes.hash") }
-                result[NodeID(level: try row.decode(column: "level", as: Int.self), index: UInt64(try row.decode(column: "idx", as: Int64.self)))] = hash
+                let (node, hash) = try Self.interiorNode(row)
+                result[node] = hash
             }
             return result
         }
+    }
+
+    /// One row of `audit_nodes`.
+    static func interiorNode(_ row: any SQLRow) throws -> (NodeID, TreeHash) {
+        guard let hash = TreeHash(hex: try row.decode(column: "hash", as: String.self)) else { throw StoreError.corruptRow("audit_nodes.hash") }
+        return (NodeID(level: try row.decode(column: "level", as: Int.self), index: UInt64(try row.decode(column: "idx", as: Int64.self))), hash)
     }
 
     public func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry] {
