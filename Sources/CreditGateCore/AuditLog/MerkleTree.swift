@@ -16,15 +16,20 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init?(hex: String) {
-        guard hex.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in 0..<32 {
+            guard let high = value(digits[2 * index]), let low = value(digits[2 * index + 1]) else { return nil }
+            bytes[index] = high << 4 | low
         }
         self.bytes = bytes
     }
@@ -34,7 +39,18 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
         self.init(bytes: Array(data))
     }
 
-    public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    /// Lower-case hex. Written out by hand: hashes are turned into text on every append, and a formatter per byte
+    /// was a measurable share of a commit.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
     public var base64: String { Data(bytes).base64EncodedString() }
     public var description: String { hex }
 }
