@@ -171,7 +171,7 @@ struct RemoteLogVerification {
             guard let last = checkpoints.last, page.count == 1000 else { break }
             from = last.size + 1
         }
-        var auditor = LogAuditor()
+        var auditor = LogAuditor(storedNodes: nil, checkpointSizes: checkpoints.map(\.size))
         // Each checkpoint must extend the one before it.
         var previous: (size: UInt64, root: TreeHash)?
         for (_, note) in checkpoints {
@@ -201,6 +201,6 @@ struct RemoteLogVerification {
             }
             start = end
         }
-        return auditor.finish(recordedSize: total, storedNodes: nil, checkpoints: checkpoints, verifier: verifier, origin: nil)
+        return auditor.finish(recordedSize: total, checkpoints: checkpoints, verifier: verifier, origin: nil)
     }
 }

@@ -124,6 +124,6 @@ public struct SubjectHasher: Sendable {
 
     public func hash(identifierType: String, identifier: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(identifierType):\(identifier)".utf8), using: key)
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(mac)
     }
 }

@@ -78,7 +78,7 @@ public struct NoteVerifier: Sendable {
 
     /// The verifier key in the signed-note text form: `<name>+<key ID hex>+<base64(0x01 ‖ public key)>`.
     public var verifierKey: String {
-        "\(keyName)+\(keyID.map { String(format: "%02x", $0) }.joined())+\(Data([0x01] + Array(publicKey.rawRepresentation)).base64EncodedString())"
+        "\(keyName)+\(Hex.encode(keyID))+\(Data([0x01] + Array(publicKey.rawRepresentation)).base64EncodedString())"
     }
 
     /// Parses a verifier key in the text form.
@@ -88,7 +88,7 @@ public struct NoteVerifier: Sendable {
               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: blob.dropFirst())
         else { throw SignedNoteError.malformed("not an Ed25519 verifier key") }
         self.init(keyName: String(parts[0]), publicKey: key)
-        guard keyID.map({ String(format: "%02x", $0) }).joined() == parts[1] else {
+        guard Hex.encode(keyID) == parts[1] else {
             throw SignedNoteError.malformed("key ID does not match the key")
         }
     }

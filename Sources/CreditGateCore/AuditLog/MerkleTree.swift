@@ -39,18 +39,7 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
         self.init(bytes: Array(data))
     }
 
-    /// Lower-case hex. Written out by hand: hashes are turned into text on every append, and a formatter per byte
-    /// was a measurable share of a commit.
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public var hex: String { Hex.encode(bytes) }
     public var base64: String { Data(bytes).base64EncodedString() }
     public var description: String { hex }
 }

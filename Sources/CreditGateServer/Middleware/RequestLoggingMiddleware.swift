@@ -17,7 +17,7 @@ struct RequestLoggingMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = SHA256.hash(data: Data(UUID().uuidString.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let requestID = Hex.encode(SHA256.hash(data: Data(UUID().uuidString.utf8)).prefix(8))
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         context.clientIP = ClientAddress.resolve(

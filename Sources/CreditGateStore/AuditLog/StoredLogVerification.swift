@@ -14,7 +14,8 @@ public struct StoredLogVerification: Sendable {
     }
 
     public func run(pageSize: UInt64 = 10_000) async throws -> LogAuditor.Verdict {
-        var auditor = LogAuditor()
+        let checkpoints = try await repository.checkpoints(sizes: 0...UInt64(Int64.max)).map { (size: $0.size, note: $0.note) }
+        var auditor = LogAuditor(storedNodes: try await repository.allInteriorNodes(), checkpointSizes: checkpoints.map(\.size))
         let recordedSize = try await repository.size()
         var start: UInt64 = 0
         // Read on past the recorded size until a page is empty: rows inserted beyond it are tampering too.
@@ -26,9 +27,7 @@ public struct StoredLogVerification: Sendable {
             start += pageSize
             if page.isEmpty && start > recordedSize { break }
         }
-        let checkpoints = try await repository.checkpoints(sizes: 0...UInt64(Int64.max)).map { (size: $0.size, note: $0.note) }
         return auditor.finish(recordedSize: recordedSize, recordedEdge: try await repository.recordedEdge(),
-                              storedNodes: try await repository.allInteriorNodes(),
                               checkpoints: checkpoints, verifier: verifier, origin: origin)
     }
 }

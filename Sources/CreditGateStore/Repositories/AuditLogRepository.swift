@@ -200,16 +200,18 @@ public struct SQLAuditLogRepository: AuditLogRepository {
         }
         let interior = ids.filter { $0.level > 0 }
         for chunk in Array(interior).chunked(200) {
-            var query = connection.select().columns("level", "idx", "hash").from("audit_nodes")
-            query = query.where { group in
-                for node in chunk {
-                    group.orWhere { pair in
-                        pair.where("level", .equal, SQLBind(node.level)).where("idx", .equal, SQLBind(Int64(node.index)))
-                    }
-                }
-                return group
+            // A row-value list, `(level, idx) IN ((…), …)`, which both engines answer from the primary key.
+            var query: SQLQueryString = "SELECT level, idx, hash FROM audit_nodes WHERE (level, idx) IN ("
+            for (position, node) in chunk.enumerated() {
+                if position > 0 { query.appendLiteral(", ") }
+                query.appendLiteral("(")
+                query.appendInterpolation(bind: node.level)
+                query.appendLiteral(", ")
+                query.appendInterpolation(bind: Int64(node.index))
+                query.appendLiteral(")")
             }
-            for row in try await query.all() {
+            query.appendLiteral(")")
+            for row in try await connection.raw(query).all() {
                 let (node, hash) = try interiorNode(row)
                 result[node] = hash
             }
