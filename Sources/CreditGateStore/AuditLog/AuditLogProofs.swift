@@ -22,23 +22,26 @@ public struct AuditLogProofs: Sendable {
         return try await hashes(of: [0..<size])[0]
     }
 
-    /// Requires `index < size ≤` the current tree size.
+    /// Requires `index < size ≤` the current tree size. A size beyond the tree needs a subtree that does not exist
+    /// yet, so it is found out by the one read of nodes, without a separate read of the size.
     public func inclusionProof(index: UInt64, size: UInt64) async throws -> [TreeHash] {
-        guard index < size, size <= (try await repository.size()) else { throw Failure.outOfRange }
-        return try await hashes(of: MerkleRanges.inclusion(index: index, size: size))
+        guard index < size else { throw Failure.outOfRange }
+        return try await hashes(of: MerkleRanges.inclusion(index: index, size: size) + [0..<size], missing: .outOfRange).dropLast().map { $0 }
     }
 
     /// Requires `0 < oldSize ≤ newSize ≤` the current tree size.
     public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) async throws -> [TreeHash] {
-        guard oldSize > 0, oldSize <= newSize, newSize <= (try await repository.size()) else { throw Failure.outOfRange }
-        return try await hashes(of: MerkleRanges.consistency(from: oldSize, to: newSize))
+        guard oldSize > 0, oldSize <= newSize else { throw Failure.outOfRange }
+        return try await hashes(of: MerkleRanges.consistency(from: oldSize, to: newSize) + [0..<newSize], missing: .outOfRange).dropLast().map { $0 }
     }
 
-    private func hashes(of ranges: [Range<UInt64>]) async throws -> [TreeHash] {
+    /// The hashes of `ranges`, each a fold of stored perfect subtrees fetched in one read. A subtree that is not
+    /// stored raises `missing`.
+    private func hashes(of ranges: [Range<UInt64>], missing: Failure = .missingNode) async throws -> [TreeHash] {
         let needed = Set(ranges.flatMap(MerkleRanges.perfectSubtrees))
         let nodes = try await repository.nodes(needed)
         return try ranges.map { range in
-            guard let hash = MerkleRanges.hash(of: range, nodes: nodes) else { throw Failure.missingNode }
+            guard let hash = MerkleRanges.hash(of: range, nodes: nodes) else { throw missing }
             return hash
         }
     }
