@@ -15,8 +15,8 @@ enum ConsolePages {
         return [
             "name": identity.user.displayName,
             "employeeID": identity.user.employeeID.value,
-            "organisation": identity.organisation?.name ?? local("none_placeholder"),
-            "regionCode": identity.organisation?.regionCode.value ?? local("none_placeholder"),
+            "organisation": identity.organisation?.name ?? local("empty_value"),
+            "regionCode": identity.organisation?.regionCode.value ?? local("empty_value"),
             "roles": roles(identity.user.roles, local),
             "permissions": Permission.allCases.filter(identity.permissions.contains).map { local("permission_\($0.rawValue)") },
             "sessionNote": note,
@@ -30,7 +30,7 @@ enum ConsolePages {
                 "code": unit.code, "name": unit.name, "kind": local(unit.kind.nameKey),
                 "depth": unit.kind == .headOffice ? 0 : unit.kind == .branch ? 1 : 2,
                 "region": unit.regionCode.value, "networks": unit.networks.map(\.description),
-                "parent": unit.parentID.flatMap { names[$0] } ?? local("none_placeholder"),
+                "parent": unit.parentID.flatMap { names[$0] } ?? local("empty_value"),
             ]
         }
         return ["units": rows]
@@ -41,7 +41,7 @@ enum ConsolePages {
         let rows: [[String: Any]] = users.map { user in
             [
                 "employeeID": user.employeeID.value, "name": user.displayName,
-                "organisation": names[user.organisationID] ?? local("none_placeholder"),
+                "organisation": names[user.organisationID] ?? local("empty_value"),
                 "roles": roles(user.roles, local),
                 "status": local(user.status.nameKey), "statusCode": user.status.rawValue,
             ]
@@ -91,9 +91,9 @@ extension ConsolePages {
         return [
             "index": String(entry.index), "time": utc(entry.occurredAt),
             "kind": kind.map { local($0.nameKey) } ?? entry.kind,
-            "actor": ((event?["actor"] as? [String: Any])?["employee"] as? String) ?? local("none_placeholder"),
-            "outcome": outcome.isEmpty ? local("none_placeholder") : local("outcome_\(outcome)"), "outcomeCode": outcome,
-            "client": (event?["ip"] as? String).map(Masking.ipAddress) ?? local("none_placeholder"),
+            "actor": ((event?["actor"] as? [String: Any])?["employee"] as? String) ?? local("empty_value"),
+            "outcome": outcome.isEmpty ? local("empty_value") : local("outcome_\(outcome)"), "outcomeCode": outcome,
+            "client": (event?["ip"] as? String).map(Masking.ipAddress) ?? local("empty_value"),
         ]
     }
 
