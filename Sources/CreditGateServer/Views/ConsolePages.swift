@@ -93,7 +93,8 @@ extension ConsolePages {
             "kind": kind.map { local($0.nameKey) } ?? entry.kind,
             "actor": ((event?["actor"] as? [String: Any])?["employee"] as? String) ?? local("empty_value"),
             "outcome": outcome.isEmpty ? local("empty_value") : local("outcome_\(outcome)"), "outcomeCode": outcome,
-            "client": (event?["ip"] as? String).map(Masking.ipAddress) ?? local("empty_value"),
+            // Addresses are masked; a non-address (an event made by the server's own command line) is shown as it is.
+            "client": (event?["ip"] as? String).map { IPAddress.parse($0) == nil ? $0 : Masking.ipAddress($0) } ?? local("empty_value"),
         ]
     }
 
@@ -126,6 +127,7 @@ extension ConsolePages {
             "leafHash": entry.leafHash.base64,
             "reasons": (event?["reasons"] as? [String] ?? []).joined(separator: local("list_separator")),
             "details": details,
+            "hasDetails": !details.isEmpty,
             "proof": proof.enumerated().map { ["level": $0.offset, "hash": $0.element.base64] },
             "checkpointSize": String(checkpointSize),
             "proofMessage": local("audit_proof_\(proofState)"), "proofState": proofState,
