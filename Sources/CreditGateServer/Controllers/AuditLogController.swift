@@ -38,7 +38,7 @@ struct AuditLogController {
         let from = try Self.number(request, "from", default: 0)
         let to = try Self.number(request, "to", default: UInt64(Int64.max))
         guard from <= to else { throw CreditGateError(.invalidParameter, detailKey: "detail_log_range", cause: "from > to") }
-        let list = try await repository.checkpoints(sizes: from...to).prefix(Int(Self.maximumEntries))
+        let list = try await repository.checkpoints(sizes: from...to, limit: Int(Self.maximumEntries))
         return CheckpointList(checkpoints: list.map { CheckpointDTO(size: $0.size, rootHash: $0.root.base64, note: $0.note, signedAt: $0.signedAt) })
     }
 

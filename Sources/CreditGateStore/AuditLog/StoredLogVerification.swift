@@ -14,7 +14,13 @@ public struct StoredLogVerification: Sendable {
     }
 
     public func run(pageSize: UInt64 = 10_000) async throws -> LogAuditor.Verdict {
-        let checkpoints = try await repository.checkpoints(sizes: 0...UInt64(Int64.max)).map { (size: $0.size, note: $0.note) }
+        var checkpoints: [(size: UInt64, note: String)] = []
+        while true {
+            let from = checkpoints.last.map { $0.size + 1 } ?? 0
+            let page = try await repository.checkpoints(sizes: from...UInt64(Int64.max), limit: 10_000)
+            checkpoints += page.map { (size: $0.size, note: $0.note) }
+            if page.count < 10_000 { break }
+        }
         var auditor = LogAuditor(storedNodes: try await repository.allInteriorNodes(), checkpointSizes: checkpoints.map(\.size))
         let recordedSize = try await repository.size()
         var start: UInt64 = 0

@@ -78,7 +78,8 @@ public protocol AuditLogRepository: Sendable {
     /// Stores a checkpoint unless one of that size exists.
     func saveCheckpoint(_ checkpoint: StoredCheckpoint) async throws
     func latestCheckpoint() async throws -> StoredCheckpoint?
-    func checkpoints(sizes range: ClosedRange<UInt64>) async throws -> [StoredCheckpoint]
+    /// Stored checkpoints with sizes in `range`, smallest first, at most `limit`.
+    func checkpoints(sizes range: ClosedRange<UInt64>, limit: Int) async throws -> [StoredCheckpoint]
     /// Runs `body` if this caller holds the checkpoint-signing lock for the length of one transaction; returns
     /// `nil` when another instance holds it. On SQLite there is one writer anyway, so it always runs.
     func whileSigningLeader<T: Sendable>(_ body: @Sendable (any AuditLogRepository) async throws -> T) async throws -> T?
@@ -302,12 +303,12 @@ public struct SQLAuditLogRepository: AuditLogRepository {
         }
     }
 
-    public func checkpoints(sizes range: ClosedRange<UInt64>) async throws -> [StoredCheckpoint] {
+    public func checkpoints(sizes range: ClosedRange<UInt64>, limit: Int) async throws -> [StoredCheckpoint] {
         try await read { connection in
             try await connection.select().columns("size", "root", "note", "signed_at").from("audit_checkpoints")
-                .where("size", .greaterThanOrEqual, SQLBind(Int64(range.lowerBound)))
+                .where("size", .greaterThanOrEqual, SQLBind(Int64(min(range.lowerBound, UInt64(Int64.max)))))
                 .where("size", .lessThanOrEqual, SQLBind(Int64(min(range.upperBound, UInt64(Int64.max)))))
-                .orderBy("size").all().map(Self.checkpoint)
+                .orderBy("size").limit(limit).all().map(Self.checkpoint)
         }
     }
 
