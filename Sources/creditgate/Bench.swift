@@ -99,8 +99,7 @@ struct LogBench: AsyncParsableCommand {
         }
         print(String(format: "%@: consistency proof at %llu entries: %.3f ms", name, size, seconds(since: clock) * 1000 / Double(samples)))
         let signer = NoteSigner(keyName: "bench/audit-log", privateKey: .init())
-        let root = try await proofs.root(size: size)
-        try await repository.saveCheckpoint(StoredCheckpoint(size: size, root: root, note: try signer.sign(Checkpoint(origin: "bench/audit-log", size: size, root: root).body), signedAt: 0))
+        _ = try await CheckpointIssuer(repository: repository, signer: signer, origin: "bench/audit-log").signIfGrown(at: Date())
         clock = ContinuousClock.now
         let verdict = try await StoredLogVerification(repository: repository, verifier: signer.verifier, origin: "bench/audit-log").run()
         let elapsed = seconds(since: clock)

@@ -40,16 +40,11 @@ import Testing
     }
 
     /// Signs the current head. The signing lock is one per database, and tests on other schemas of the same
-    /// PostgreSQL database may hold it for a moment: try again until this log's checkpoint is stored.
+    /// PostgreSQL database may hold it for a moment: try again until it is free.
     func sign(_ repository: SQLAuditLogRepository) async throws {
+        let issuer = CheckpointIssuer(repository: repository, signer: Self.signer, origin: "test.bank/audit-log")
         for _ in 0..<100 {
-            let signed = try await repository.whileSigningLeader { repository -> Bool in
-                let size = try await repository.size()
-                let root = try await AuditLogProofs(repository: repository).root(size: size)
-                try await repository.saveCheckpoint(StoredCheckpoint(size: size, root: root, note: try Self.signer.sign(Checkpoint(origin: "test.bank/audit-log", size: size, root: root).body), signedAt: 0))
-                return true
-            }
-            if signed == true { return }
+            if try await issuer.signIfGrown(at: Date()) != .busy { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("the signing lock was never free")

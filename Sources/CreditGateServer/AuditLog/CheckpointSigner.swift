@@ -40,18 +40,9 @@ public struct CheckpointSigner: Service {
         }
     }
 
-    /// Signs the current tree head if it is newer than the latest checkpoint; returns the checkpoint signed, if any.
+    /// Signs the current tree head if it is newer than the latest checkpoint and no other instance is signing.
     @discardableResult
-    public func signIfGrown() async throws -> StoredCheckpoint? {
-        let signer = self.signer, origin = self.origin, clock = self.clock
-        return try await repository.whileSigningLeader { repository -> StoredCheckpoint? in
-            let size = try await repository.size()
-            if let latest = try await repository.latestCheckpoint(), latest.size >= size { return nil }
-            let root = try await AuditLogProofs(repository: repository).root(size: size)
-            let note = try signer.sign(Checkpoint(origin: origin, size: size, root: root).body)
-            let checkpoint = StoredCheckpoint(size: size, root: root, note: note, signedAt: Int64(clock().timeIntervalSince1970 * 1000))
-            try await repository.saveCheckpoint(checkpoint)
-            return checkpoint
-        } ?? nil
+    public func signIfGrown() async throws -> CheckpointIssuer.Outcome {
+        try await CheckpointIssuer(repository: repository, signer: signer, origin: origin).signIfGrown(at: clock())
     }
 }
