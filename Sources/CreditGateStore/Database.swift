@@ -212,6 +212,22 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs `body` in one read-only transaction that sees a single consistent state of the database while writers
+    /// go on: SQLite's deferred read transaction in WAL mode, PostgreSQL's REPEATABLE READ. Takes no write lock.
+    public func snapshot<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.raw(backend == .sqlite ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").run()
+            do {
+                let result = try await body(connection)
+                try await connection.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await connection.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
     /// `true` when a trivial statement succeeds within the pool's request timeout.
     public func isReachable() async -> Bool {
         do {

@@ -201,6 +201,7 @@ struct RemoteLogVerification {
             }
             start = end
         }
-        return auditor.finish(recordedSize: total, checkpoints: checkpoints, verifier: verifier, origin: nil)
+        return auditor.finish(recordedSize: total, checkpoints: checkpoints.map { (size: $0.size, note: $0.note, storedRoot: nil) },
+                              verifier: verifier, origin: nil)
     }
 }

@@ -8,6 +8,13 @@
 /// inserting or reordering any entry, stored hash or node shows up as a problem naming the first bad index.
 public struct LogAuditor: Sendable {
     public struct Verdict: Sendable, Equatable {
+        public init(size: UInt64, checkpointsChecked: Int, firstBadIndex: UInt64?, problems: [String]) {
+            self.size = size
+            self.checkpointsChecked = checkpointsChecked
+            self.firstBadIndex = firstBadIndex
+            self.problems = problems
+        }
+
         public let size: UInt64
         public let checkpointsChecked: Int
         /// The first leaf index at which the log is not what its hashes and checkpoints say; `nil` when intact.
@@ -39,10 +46,14 @@ public struct LogAuditor: Sendable {
         problems.append((index, problem))
     }
 
-    /// Adds the entry at `index`. Requires indices to arrive in increasing order.
-    public mutating func consume(index: UInt64, leaf: [UInt8]?, storedLeafHash: TreeHash) {
+    /// Adds the entry at `index`. Requires indices to arrive in increasing order. `erased` says the payload was
+    /// destroyed deliberately at the end of its retention; a payload missing without it is tampering.
+    public mutating func consume(index: UInt64, leaf: [UInt8]?, erased: Bool = true, storedLeafHash: TreeHash) {
         if index != nextIndex {
             problems.append((min(index, nextIndex), "entry \(nextIndex) is missing (next stored is \(index))"))
+        }
+        if leaf == nil && !erased {
+            problems.append((index, "entry \(index): its content is missing but was never erased"))
         }
         // The tree is built from the stored hashes: an edited content is then reported at its own index, and an
         // edited hash shows up in the nodes and signed roots above it.
@@ -83,7 +94,7 @@ public struct LogAuditor: Sendable {
 
     /// Compares what the store records and the signed checkpoints with the recomputed tree, and returns the verdict.
     public mutating func finish(recordedSize: UInt64, recordedEdge: [TreeHash]? = nil,
-                                checkpoints: [(size: UInt64, note: String)], verifier: NoteVerifier, origin: String?) -> Verdict {
+                                checkpoints: [(size: UInt64, note: String, storedRoot: TreeHash?)], verifier: NoteVerifier, origin: String?) -> Verdict {
         if recordedSize != size {
             problems.append((min(recordedSize, size), "the log records \(recordedSize) entries but \(size) are stored"))
         } else if let recordedEdge {
@@ -98,10 +109,16 @@ public struct LogAuditor: Sendable {
             problems.append((min(node.range.lowerBound, size), "node \(node) lies beyond the log's end"))
         }
         roots[0] = MerkleHasher.emptyRoot
+        if size > 0 && checkpoints.isEmpty {
+            problems.append((0, "the log has \(size) entries and no signed checkpoint"))
+        }
         var checked = 0
-        for (size, note) in checkpoints.sorted(by: { $0.size < $1.size }) {
+        for (size, note, storedRoot) in checkpoints.sorted(by: { $0.size < $1.size }) {
             do {
                 let checkpoint = try Checkpoint(body: verifier.verify(note))
+                if let storedRoot, storedRoot != checkpoint.root {
+                    problems.append((min(size, self.size), "checkpoint \(size): the stored root differs from the signed one"))
+                }
                 if let origin, checkpoint.origin != origin {
                     problems.append((min(size, self.size), "checkpoint \(size) names another log (\(checkpoint.origin))"))
                 } else if checkpoint.size != size || checkpoint.size > self.size {

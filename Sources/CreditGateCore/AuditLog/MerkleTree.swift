@@ -15,6 +15,7 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
         self.bytes = Array(digest)
     }
 
+    /// Lower-case hex only: the stored form has exactly one spelling, so an edit to it cannot pass unnoticed.
     public init?(hex: String) {
         let digits = Array(hex.utf8)
         guard digits.count == 64 else { return nil }
@@ -22,7 +23,6 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
             switch digit {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
             case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
             default: nil
             }
         }

@@ -21,6 +21,8 @@ public struct PendingAuditEntry: Sendable {
 public struct StoredAuditEntry: Sendable, Equatable {
     public let index: UInt64
     public let leaf: [UInt8]?
+    /// `true` when the payload was destroyed deliberately (retention); a missing payload without it is tampering.
+    public let erased: Bool
     public let leafHash: TreeHash
     public let kind: String
     public let occurredAt: Int64
@@ -68,6 +70,10 @@ public protocol AuditLogRepository: Sendable {
     /// The stored hashes of the given perfect subtrees (level 0 = leaf hashes). Missing nodes are absent.
     func nodes(_ ids: Set<NodeID>) async throws -> [NodeID: TreeHash]
     func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry]
+    /// Up to `limit` stored entries with index ≥ `start`, in index order, wherever they are (also beyond the size).
+    func entries(startingAt start: UInt64, limit: Int) async throws -> [StoredAuditEntry]
+    /// Runs `body` against one consistent read-only view of the log while appends go on.
+    func inSnapshot<T: Sendable>(_ body: @Sendable (any AuditLogRepository) async throws -> T) async throws -> T
     func search(_ query: AuditEntryQuery) async throws -> [StoredAuditEntry]
     /// The right edge kept with the size (the perfect subtrees covering the tree), for verification.
     func recordedEdge() async throws -> [TreeHash]
@@ -108,7 +114,12 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     public func append(_ entries: [PendingAuditEntry]) async throws -> UInt64 {
         precondition(!entries.isEmpty)
         return try await database.transaction { connection in
-            // The lock that gives every instance one order: held until commit.
+            // The lock that gives every instance one order: held until commit. On PostgreSQL a stuck holder must not
+            // hold this writer forever either: the wait for the lock and each statement are bounded.
+            if database.backend == .postgres {
+                try await connection.raw("SET LOCAL lock_timeout = '2s'").run()
+                try await connection.raw("SET LOCAL statement_timeout = '5s'").run()
+            }
             let lockSuffix = database.backend == .postgres ? " FOR UPDATE" : ""
             guard let row = try await connection.raw("SELECT size, edge FROM audit_log_state WHERE id = 1\(unsafeRaw: lockSuffix)").first() else {
                 throw StoreError.corruptRow("audit_log_state")
@@ -164,7 +175,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
 
     static func decodeEdge(_ text: String) throws -> [TreeHash] {
         guard !text.isEmpty else { return [] }
-        return try text.split(separator: ",").map { part in
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             guard let hash = TreeHash(hex: String(part)) else { throw StoreError.corruptRow("audit_log_state.edge") }
             return hash
         }
@@ -234,21 +245,41 @@ public struct SQLAuditLogRepository: AuditLogRepository {
     /// One row of `audit_nodes`.
     static func interiorNode(_ row: any SQLRow) throws -> (NodeID, TreeHash) {
         guard let hash = TreeHash(hex: try row.decode(column: "hash", as: String.self)) else { throw StoreError.corruptRow("audit_nodes.hash") }
-        return (NodeID(level: try row.decode(column: "level", as: Int.self), index: UInt64(try row.decode(column: "idx", as: Int64.self))), hash)
+        let level = try row.decode(column: "level", as: Int.self)
+        let index = try row.decode(column: "idx", as: Int64.self)
+        // A node must lie within a tree of at most 2^62 leaves; anything else was written behind the log's back.
+        guard (1...62).contains(level), index >= 0, UInt64(index) < (UInt64(1) << UInt64(62 - level)) else {
+            throw StoreError.corruptRow("audit_nodes (level \(level), index \(index))")
+        }
+        return (NodeID(level: level, index: UInt64(index)), hash)
     }
 
     public func entries(in range: Range<UInt64>) async throws -> [StoredAuditEntry] {
         try await read { connection in
-            try await connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user").from("audit_entries")
-                .where("idx", .greaterThanOrEqual, SQLBind(Int64(range.lowerBound)))
-                .where("idx", .lessThan, SQLBind(Int64(range.upperBound)))
+            try await connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user", "erased_at").from("audit_entries")
+                .where("idx", .greaterThanOrEqual, SQLBind(Int64(min(range.lowerBound, UInt64(Int64.max)))))
+                .where("idx", .lessThan, SQLBind(Int64(min(range.upperBound, UInt64(Int64.max)))))
                 .orderBy("idx").all().map(Self.entry)
+        }
+    }
+
+    public func entries(startingAt start: UInt64, limit: Int) async throws -> [StoredAuditEntry] {
+        try await read { connection in
+            try await connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user", "erased_at").from("audit_entries")
+                .where("idx", .greaterThanOrEqual, SQLBind(Int64(min(start, UInt64(Int64.max)))))
+                .orderBy("idx").limit(limit).all().map(Self.entry)
+        }
+    }
+
+    public func inSnapshot<T: Sendable>(_ body: @Sendable (any AuditLogRepository) async throws -> T) async throws -> T {
+        try await database.snapshot { connection in
+            try await body(SQLAuditLogRepository(database: database, connection: connection))
         }
     }
 
     public func search(_ query: AuditEntryQuery) async throws -> [StoredAuditEntry] {
         try await read { connection in
-            var select = connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user").from("audit_entries")
+            var select = connection.select().columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user", "erased_at").from("audit_entries")
             if let from = query.from { select = select.where("occurred_at", .greaterThanOrEqual, SQLBind(from)) }
             if let until = query.until { select = select.where("occurred_at", .lessThan, SQLBind(until)) }
             if let actor = query.actorUserID { select = select.where("actor_user", .equal, SQLBind(actor)) }
@@ -262,6 +293,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
         return StoredAuditEntry(
             index: UInt64(try row.decode(column: "idx", as: Int64.self)),
             leaf: try row.decode(column: "leaf", as: String?.self).map { Array($0.utf8) },
+            erased: try row.decode(column: "erased_at", as: Int64?.self) != nil,
             leafHash: hash,
             kind: try row.decode(column: "kind", as: String.self),
             occurredAt: try row.decode(column: "occurred_at", as: Int64.self),
