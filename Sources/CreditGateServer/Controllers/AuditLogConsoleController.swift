@@ -46,7 +46,7 @@ struct AuditLogConsoleController {
     }
 
     @Sendable func entry(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let index = context.parameters.get("index", as: UInt64.self),
+        guard let index = context.parameters.get("index", as: UInt64.self), index < UInt64(Int64.max),
               let stored = try await repository.entries(in: index..<(index + 1)).first
         else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "no such audit entry") }
         var proofState = "pending"
@@ -55,7 +55,7 @@ struct AuditLogConsoleController {
         if let checkpoint = try await repository.latestCheckpoint(), checkpoint.size > index {
             checkpointSize = checkpoint.size
             let head = try? Checkpoint(body: signer.verifier.verify(checkpoint.note))
-            proofHashes = try await AuditLogProofs(repository: repository).inclusionProof(index: index, size: checkpoint.size)
+            proofHashes = (try? await AuditLogProofs(repository: repository).inclusionProof(index: index, size: checkpoint.size)) ?? []
             let leafHash = stored.leaf.map(MerkleHasher.leafHash) ?? stored.leafHash
             let verified = head.map { (try? MerkleVerifier.verifyInclusion(leafHash: leafHash, index: index, size: $0.size, proof: proofHashes, root: $0.root)) != nil } ?? false
             proofState = verified ? "verified" : "failed"

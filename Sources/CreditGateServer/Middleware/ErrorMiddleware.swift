@@ -45,6 +45,8 @@ struct ProblemRenderer: Sendable {
             }
         case is DecodingError:
             return (.malformedJSON, "detail_malformed_json")
+        case AuditLogProofs.Failure.missingNode:
+            return (.serviceUnavailable, "detail_log_damaged")
         case let error where DatabaseAvailability.isTransient(error):
             return (.serviceUnavailable, "detail_database_unavailable")
         default:

@@ -93,20 +93,22 @@ public struct AuthenticationService: Sendable {
         let hash = Self.tokenHash(token)
         guard let session = try await sessions.findActive(tokenHash: hash) else { return nil }
         let now = clock()
-        switch policy.validity(createdAt: session.createdAt, lastSeenAt: session.lastSeenAt, now: now) {
-        case .idleExpired:
-            try await sessions.end(tokenHash: hash, at: now, reason: .idleTimeout)
-            return nil
-        case .lifetimeExpired:
-            try await sessions.end(tokenHash: hash, at: now, reason: .lifetimeExceeded)
-            return nil
-        case .valid:
-            break
+        let user = try await users.find(session.userID)
+        let endReason: SessionEndReason? = switch policy.validity(createdAt: session.createdAt, lastSeenAt: session.lastSeenAt, now: now) {
+        case .idleExpired: .idleTimeout
+        case .lifetimeExpired: .lifetimeExceeded
+        case .valid: user?.status == .active ? nil : .accountInactive
         }
-        guard let user = try await users.find(session.userID), user.status == .active else {
-            try await sessions.end(tokenHash: hash, at: now, reason: .accountInactive)
+        if let endReason {
+            // The end of a session is recorded before it takes effect, like its start.
+            try await audit.record(AuditEvent(
+                kind: .sessionExpired, occurredAt: now, actor: user.map(AuditEvent.Actor.init), clientIP: session.clientIP,
+                outcome: .success, reasonCodes: [endReason.rawValue]
+            ))
+            try await sessions.end(tokenHash: hash, at: now, reason: endReason)
             return nil
         }
+        guard let user else { return nil }
         if now.timeIntervalSince(session.lastSeenAt) >= 15 {
             try await sessions.touch(tokenHash: hash, at: now)
         }

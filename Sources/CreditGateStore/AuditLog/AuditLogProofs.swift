@@ -26,22 +26,33 @@ public struct AuditLogProofs: Sendable {
     /// yet, so it is found out by the one read of nodes, without a separate read of the size.
     public func inclusionProof(index: UInt64, size: UInt64) async throws -> [TreeHash] {
         guard index < size else { throw Failure.outOfRange }
-        return try await hashes(of: MerkleRanges.inclusion(index: index, size: size) + [0..<size], missing: .outOfRange).dropLast().map { $0 }
+        return try await hashesWithin(size: size, MerkleRanges.inclusion(index: index, size: size))
     }
 
     /// Requires `0 < oldSize ≤ newSize ≤` the current tree size.
     public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) async throws -> [TreeHash] {
         guard oldSize > 0, oldSize <= newSize else { throw Failure.outOfRange }
-        return try await hashes(of: MerkleRanges.consistency(from: oldSize, to: newSize) + [0..<newSize], missing: .outOfRange).dropLast().map { $0 }
+        return try await hashesWithin(size: newSize, MerkleRanges.consistency(from: oldSize, to: newSize))
+    }
+
+    /// The hashes of `ranges` inside a tree of `size` leaves. A missing subtree means the size lies beyond the log
+    /// (a 400 for the asker) unless the log is that large, in which case the store is damaged; only then is the size
+    /// read, so a good request costs one read.
+    private func hashesWithin(size: UInt64, _ ranges: [Range<UInt64>]) async throws -> [TreeHash] {
+        do {
+            return try await hashes(of: ranges + [0..<size]).dropLast().map { $0 }
+        } catch Failure.missingNode {
+            throw size > (try await repository.size()) ? Failure.outOfRange : Failure.missingNode
+        }
     }
 
     /// The hashes of `ranges`, each a fold of stored perfect subtrees fetched in one read. A subtree that is not
     /// stored raises `missing`.
-    private func hashes(of ranges: [Range<UInt64>], missing: Failure = .missingNode) async throws -> [TreeHash] {
+    private func hashes(of ranges: [Range<UInt64>]) async throws -> [TreeHash] {
         let needed = Set(ranges.flatMap(MerkleRanges.perfectSubtrees))
         let nodes = try await repository.nodes(needed)
         return try ranges.map { range in
-            guard let hash = MerkleRanges.hash(of: range, nodes: nodes) else { throw missing }
+            guard let hash = MerkleRanges.hash(of: range, nodes: nodes) else { throw Failure.missingNode }
             return hash
         }
     }

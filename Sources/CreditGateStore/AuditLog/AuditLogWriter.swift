@@ -64,8 +64,12 @@ public actor AuditLogWriter {
 
     private func flush() async {
         while !pending.isEmpty {
+            // An entry whose caller already got "unavailable" must not be committed after all: that operation did
+            // not happen, and its record must not say it did.
+            pending.removeAll { $0.reply.isAnswered }
             let batch = Array(pending.prefix(maximumBatch))
             pending.removeFirst(batch.count)
+            guard !batch.isEmpty else { break }
             do {
                 let first = try await repository.append(batch.map(\.entry))
                 failedSinceLastSuccess = false
@@ -97,6 +101,9 @@ public actor AuditLogWriter {
         func setTimer(_ timer: Task<Void, Never>) {
             state.withLock { $0.timer = timer }
         }
+
+        /// `true` once the caller has its answer (the commit's result or the timeout).
+        var isAnswered: Bool { state.withLock { $0.done != nil } }
 
         /// Returns `true` when this call delivered the result (the first one to arrive).
         @discardableResult
