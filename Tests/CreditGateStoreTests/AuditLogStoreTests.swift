@@ -119,7 +119,10 @@ import Testing
             // Once the lock is gone the log works again and nothing is half-written.
             try await Task.sleep(for: .milliseconds(300))
             let index = try await writer.append(event(2))
-            #expect(index >= 1)
+            // The entry whose caller got "unavailable" was never written: the next one takes its place.
+            #expect(index == 1)
+            let stored = try await repository.entries(in: 0..<(index + 1)).map { String(decoding: $0.leaf ?? [], as: UTF8.self) }
+            #expect(!stored.contains { $0.contains(#""n":"1""#) })
             #expect(await writer.isHealthy)
             try await sign(repository)
             #expect(try await verify(repository).isIntact)

@@ -42,7 +42,7 @@ public actor AuditLogWriter {
             let timeout = self.timeout
             reply.setTimer(Task {
                 try? await Task.sleep(for: timeout)
-                guard !Task.isCancelled, reply.resume(with: .failure(AuditLogUnavailable())) else { return }
+                guard !Task.isCancelled, reply.resume(with: .failure(AuditLogUnavailable()), fromTimer: true) else { return }
                 await self.markStalled()
             })
             Task { await self.enqueue(entry, reply) }
@@ -71,10 +71,13 @@ public actor AuditLogWriter {
             pending.removeFirst(batch.count)
             guard !batch.isEmpty else { break }
             do {
-                let first = try await repository.append(batch.map(\.entry))
+                let replies = batch.map(\.reply)
+                // Decided once the log's lock is held: a caller that gave up while the batch waited for the lock is
+                // not written; the rest are claimed, so their timeout can no longer answer them.
+                let indices = try await repository.append(batch.map(\.entry)) { _ in replies.map { $0.claim() } }
                 failedSinceLastSuccess = false
-                for (offset, item) in batch.enumerated() {
-                    item.reply.resume(with: .success(first + UInt64(offset)))
+                for (item, index) in zip(batch, indices) {
+                    if let index { item.reply.resume(with: .success(index)) }
                 }
             } catch {
                 failedSinceLastSuccess = true
@@ -87,7 +90,17 @@ public actor AuditLogWriter {
 
     /// Resumes a waiting caller exactly once: with the commit's result or the timeout, whichever comes first.
     final class Reply: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<UInt64, any Error>?, timer: Task<Void, Never>?, done: Result<UInt64, any Error>?)>((nil, nil, nil))
+        private let state = Mutex<(continuation: CheckedContinuation<UInt64, any Error>?, timer: Task<Void, Never>?, done: Result<UInt64, any Error>?, claimed: Bool)>((nil, nil, nil, false))
+
+        /// Called with the log's lock held: `true` if the caller still waits, and from then on only the commit's
+        /// result answers it.
+        func claim() -> Bool {
+            state.withLock { value in
+                guard value.done == nil else { return false }
+                value.claimed = true
+                return true
+            }
+        }
 
         func install(_ continuation: CheckedContinuation<UInt64, any Error>) {
             let early = state.withLock { value -> Result<UInt64, any Error>? in
@@ -107,8 +120,10 @@ public actor AuditLogWriter {
 
         /// Returns `true` when this call delivered the result (the first one to arrive).
         @discardableResult
-        func resume(with result: Result<UInt64, any Error>) -> Bool {
+        func resume(with result: Result<UInt64, any Error>, fromTimer: Bool = false) -> Bool {
             let (continuation, timer, delivered) = state.withLock { value -> (CheckedContinuation<UInt64, any Error>?, Task<Void, Never>?, Bool) in
+                // A claimed entry is being committed: only the commit's outcome answers it now.
+                if fromTimer && value.claimed { return (nil, nil, false) }
                 guard let continuation = value.continuation else {
                     guard value.done == nil else { return (nil, nil, false) }
                     value.done = result

@@ -64,8 +64,10 @@ public struct AuditEntryQuery: Sendable {
 /// The audit log's storage. Entries are only ever appended; the tree's perfect subtrees are stored as they
 /// complete, so a root or proof at any size costs O(log n) reads, never a pass over all leaves.
 public protocol AuditLogRepository: Sendable {
-    /// Appends the entries in one transaction, in order, and returns the index of the first. Durable when it returns.
-    func append(_ entries: [PendingAuditEntry]) async throws -> UInt64
+    /// Appends the entries in one transaction, in order. Durable when it returns. Once the log's lock is held,
+    /// `keeping` decides which entries are still wanted (their callers may have given up while waiting for the
+    /// lock); the others are not written. Returns each entry's index, or `nil` for one not written.
+    func append(_ entries: [PendingAuditEntry], keeping: @Sendable ([PendingAuditEntry]) -> [Bool]) async throws -> [UInt64?]
     func size() async throws -> UInt64
     /// The stored hashes of the given perfect subtrees (level 0 = leaf hashes). Missing nodes are absent.
     func nodes(_ ids: Set<NodeID>) async throws -> [NodeID: TreeHash]
@@ -91,6 +93,14 @@ public protocol AuditLogRepository: Sendable {
     func whileSigningLeader<T: Sendable>(_ body: @Sendable (any AuditLogRepository) async throws -> T) async throws -> T?
 }
 
+extension AuditLogRepository {
+    /// Appends every entry and returns the index of the first.
+    public func append(_ entries: [PendingAuditEntry]) async throws -> UInt64 {
+        let indices = try await append(entries) { $0.map { _ in true } }
+        return indices.first!!
+    }
+}
+
 public struct SQLAuditLogRepository: AuditLogRepository {
     let database: Database
     /// Within `whileSigningLeader`, the connection of the leader's transaction.
@@ -111,9 +121,9 @@ public struct SQLAuditLogRepository: AuditLogRepository {
         return try await database.withConnection(body)
     }
 
-    public func append(_ entries: [PendingAuditEntry]) async throws -> UInt64 {
+    public func append(_ entries: [PendingAuditEntry], keeping: @Sendable ([PendingAuditEntry]) -> [Bool]) async throws -> [UInt64?] {
         precondition(!entries.isEmpty)
-        return try await database.transaction { connection in
+        return try await database.transaction { connection -> [UInt64?] in
             // The lock that gives every instance one order: held until commit. On PostgreSQL a stuck holder must not
             // hold this writer forever either: the wait for the lock and each statement are bounded.
             if database.backend == .postgres {
@@ -130,6 +140,15 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             let edgeHashes = try Self.decodeEdge(try row.decode(column: "edge", as: String.self))
             guard edgeHashes.count == edgeNodes.count else { throw StoreError.corruptRow("audit_log_state.edge") }
             var known = Dictionary(uniqueKeysWithValues: zip(edgeNodes, edgeHashes))
+            let wanted = keeping(entries)
+            var indices: [UInt64?] = []
+            var next = start
+            for keep in wanted {
+                indices.append(keep ? next : nil)
+                if keep { next += 1 }
+            }
+            let entries = zip(entries, wanted).filter(\.1).map(\.0)
+            guard !entries.isEmpty else { return indices }
             var newNodes: [(NodeID, TreeHash)] = []
             // One multi-row insert per batch: a batch is one statement and one commit, however many entries it holds.
             var insert = connection.insert(into: "audit_entries").columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
@@ -166,7 +185,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 .set("edge", to: SQLBind(Self.encodeEdge(edge)))
                 .where("id", .equal, SQLBind(1))
                 .run()
-            return start
+            return indices
         }
     }
 
