@@ -48,6 +48,10 @@ import Testing
         }
     }
 
+    @Test func timesAreShownInUTCWithMilliseconds() {
+        #expect(ConsolePages.utc(1_800_000_000_123) == "2027-01-15 08:00:00.123")
+    }
+
     @Test func otherRolesCannotReadTheLog() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in

@@ -19,6 +19,14 @@ import Testing
         try await MigrationRunner(database: database, logger: logger).migrate()
     }
 
+    /// A migrated database holding one head office, which the account and session tests need.
+    func migratedWithHeadOffice(_ database: Database) async throws -> Organisation {
+        try await migrated(database)
+        let organisation = headOffice()
+        try await SQLOrganisationRepository(database: database).create(organisation, now: Self.now)
+        return organisation
+    }
+
     func headOffice(code: String = "HO") -> Organisation {
         Organisation(id: .random(), code: code, name: "总行", kind: .headOffice, parentID: nil,
                      regionCode: RegionCode("110102")!, networks: [NetworkCIDR("10.10.0.0/16")!, NetworkCIDR("fd00:10::/48")!])
@@ -120,9 +128,7 @@ import Testing
     @Test(arguments: TestBackend.all)
     func usersRoundTripWithRolesAndCredentials(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in
-            try await migrated(database)
-            let organisation = headOffice()
-            try await SQLOrganisationRepository(database: database).create(organisation, now: Self.now)
+            let organisation = try await migratedWithHeadOffice(database)
             let repository = SQLUserRepository(database: database)
             let person = user("E1001", in: organisation, roles: [.approver, .queryOperator])
             try await repository.create(person, passwordHash: "$2b$04$hash", now: Self.now)
@@ -139,9 +145,7 @@ import Testing
     @Test(arguments: TestBackend.all)
     func oneEmployeeIDOneAccount(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in
-            try await migrated(database)
-            let organisation = headOffice()
-            try await SQLOrganisationRepository(database: database).create(organisation, now: Self.now)
+            let organisation = try await migratedWithHeadOffice(database)
             let repository = SQLUserRepository(database: database)
             try await repository.create(user("E1001", in: organisation), passwordHash: "h", now: Self.now)
             await #expect(throws: StoreError.duplicate("employee ID")) {
@@ -156,9 +160,7 @@ import Testing
     @Test(arguments: TestBackend.all)
     func sessionsAreFoundUntilEnded(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in
-            try await migrated(database)
-            let organisation = headOffice()
-            try await SQLOrganisationRepository(database: database).create(organisation, now: Self.now)
+            let organisation = try await migratedWithHeadOffice(database)
             let person = user("E1001", in: organisation)
             try await SQLUserRepository(database: database).create(person, passwordHash: "h", now: Self.now)
             let sessions = SQLSessionRepository(database: database)

@@ -71,12 +71,16 @@ enum ConsolePages {
 }
 
 extension ConsolePages {
+    /// One format style for every row: building a formatter per row made long listings slow.
+    static let utcStyle = Date.ISO8601FormatStyle(timeZone: .gmt)
+
+    /// `2026-11-24 14:59:11.460`, in UTC. The milliseconds come from the integer, not from a floating-point date,
+    /// so that they are exactly the recorded ones.
     static func utc(_ milliseconds: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss.SSS"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        let seconds = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let whole = Date(timeIntervalSince1970: Double(seconds.quotient)).formatted(utcStyle)
+            .replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "")
+        return whole + "." + String(String(1000 + seconds.remainder).dropFirst())
     }
 
     /// The decoded event of a stored entry, or `nil` once erased.
