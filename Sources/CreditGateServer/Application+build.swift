@@ -35,6 +35,11 @@ public struct AppServices: Sendable {
     public let bureau: any CreditBureau
     public let authentication: AuthenticationService
     public let accounts: AccountService
+    public let administration: AccountAdministration
+    public let access: AccessService
+    public let suspension: SuspensionService
+    public let responsibility: ResponsibilityService
+    public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
     public let auditTrail: AuditTrail
     public let logSigner: NoteSigner
@@ -52,6 +57,7 @@ public struct AppServices: Sendable {
         let organisations = SQLOrganisationRepository(database: database)
         let users = SQLUserRepository(database: database)
         let sessions = SQLSessionRepository(database: database)
+        let exams = SQLExamRepository(database: database)
         let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
         let clock = arguments.clock
         let auditLog = SQLAuditLogRepository(database: database)
@@ -59,15 +65,30 @@ public struct AppServices: Sendable {
             writer: AuditLogWriter(repository: auditLog, timeout: configuration.auditAppendTimeout, logger: arguments.logger),
             subjects: SubjectHasher(key: arguments.secrets.hashingKey)
         )
+        var passwordPolicy = configuration.passwordPolicy
+        passwordPolicy.commonPasswords = try CommonPasswords.bundled()
+        let administration = AccountAdministration(
+            users: users, organisations: organisations, sessions: sessions, exams: exams, hasher: hasher, passwordPolicy: passwordPolicy,
+            lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger
+        )
         return AppServices(
             database: database, organisations: organisations, users: users, sessions: sessions,
             settings: SQLSettingsRepository(database: database), hasher: hasher,
             bureau: SandboxBureau(clock: clock),
             authentication: AuthenticationService(
-                users: users, organisations: organisations, sessions: sessions, hasher: hasher,
-                policy: configuration.sessionPolicy, audit: auditTrail, clock: clock, logger: arguments.logger
+                users: users, organisations: organisations, sessions: sessions, failures: SQLSignInFailureRepository(database: database),
+                hasher: hasher, policy: configuration.sessionPolicy, passwordPolicy: passwordPolicy, limits: configuration.signInLimits,
+                sealer: SecondFactorSealer(key: arguments.secrets.secondFactorKey), audit: auditTrail, clock: clock, logger: arguments.logger
             ),
-            accounts: AccountService(users: users, organisations: organisations, hasher: hasher, audit: auditTrail, clock: clock),
+            accounts: AccountService(users: users, organisations: organisations, hasher: hasher, passwordPolicy: passwordPolicy, audit: auditTrail, clock: clock),
+            administration: administration,
+            access: AccessService(users: users, organisations: organisations, exams: exams, requests: SQLAccessRequestRepository(database: database),
+                                  examPolicy: configuration.examPolicy, lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock),
+            suspension: SuspensionService(users: users, runs: SQLSuspensionRunRepository(database: database), administration: administration,
+                                          lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger),
+            responsibility: ResponsibilityService(repository: SQLResponsibilityRepository(database: database), administration: administration,
+                                                  audit: auditTrail, clock: clock),
+            exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
             clock: clock
@@ -95,6 +116,8 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     if configuration.migrateOnStart {
         try await services.migrate(logger: logger)
     }
+    // The access exam needs a question bank from the first day; the bundled one serves until the bank imports its own.
+    try await services.access.importBundledBankIfNone()
     let startedAt = services.clock()
     let statusService = SystemStatusService(database: services.database, bureau: services.bureau, audit: services.auditTrail, startedAt: startedAt, logger: logger)
     let directory = DirectoryService(organisations: services.organisations, users: services.users, audit: services.auditTrail)
@@ -119,6 +142,10 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         authentication: services.authentication, directory: directory, sessionPolicy: configuration.sessionPolicy,
         openAPIDocument: try BundledResources.data("openapi.yaml")
     ).addRoutes(to: router.group("api/v1"))
+    PeopleAPIController(
+        authentication: services.authentication, administration: services.administration, access: services.access,
+        suspension: services.suspension, responsibility: services.responsibility, clock: services.clock
+    ).addRoutes(to: router.group("api/v1"))
     AuditLogController(
         repository: services.auditLog, verifier: services.logSigner.verifier
     ).addRoutes(to: router.group("api/v1/log"))
@@ -128,6 +155,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
         stylesheet: try BundledResources.data("static/app.css"), clock: services.clock
     ).addRoutes(to: console)
+    PeopleConsoleController(administration: services.administration, access: services.access, renderer: renderer).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock
@@ -141,6 +169,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     app.addServices(
         CheckpointSigner(repository: services.auditLog, signer: services.logSigner, origin: configuration.logOrigin,
                          interval: configuration.checkpointInterval, clock: services.clock, logger: logger),
+        SuspensionScheduler(service: services.suspension, interval: configuration.suspensionInterval, logger: logger),
         DatabaseLifecycle(database: services.database, logger: logger)
     )
     return app

@@ -34,7 +34,7 @@ import Testing
     @Test func signInsAreLoggedAndProvableAgainstASignedCheckpoint() async throws {
         let bank = try await makeBank()
         try await bank.application().test(.router) { client in
-            let auditor = try await client.apiToken("C0001")
+            let auditor = try await client.apiToken("C0001", bank: bank)
             let headers: HTTPFields = [.authorization: "Bearer \(auditor)"]
             let key = try await client.execute(uri: "/api/v1/log/public-key", method: .get, headers: headers) { $0.text }
             let verifier = try NoteVerifier(verifierKey: key)
@@ -69,7 +69,7 @@ import Testing
         try await bank.application().test(.router) { client in
             _ = try await client.execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json"],
                                          body: ByteBuffer(string: #"{"employeeId":"Q0001","password":"Wrong-pass-123"}"#)) { _ in }
-            let operatorToken = try await client.apiToken("Q0001")
+            let operatorToken = try await client.apiToken("Q0001", bank: bank)
             try await client.execute(uri: "/api/v1/log/entries?start=0&end=1", method: .get, headers: [.authorization: "Bearer \(operatorToken)"]) { response async throws in
                 #expect(response.status == .forbidden)
             }
@@ -83,7 +83,7 @@ import Testing
     @Test func malformedOrOutOfRangeParametersAre400() async throws {
         let bank = try await makeBank()
         try await bank.application().test(.router) { client in
-            let auditor = try await client.apiToken("C0001")
+            let auditor = try await client.apiToken("C0001", bank: bank)
             for uri in ["/api/v1/log/proof/inclusion?index=5", "/api/v1/log/proof/inclusion?index=-1&size=3",
                         "/api/v1/log/proof/inclusion?index=99&size=100", "/api/v1/log/proof/consistency?from=0&to=2",
                         "/api/v1/log/proof/consistency?from=3&to=2", "/api/v1/log/entries?start=2&end=1",

@@ -11,7 +11,7 @@ import Testing
     @Test func anAuditorSearchesOpensAnEntryWithItsProofAndVerifiesTheLog() async throws {
         let bank = try await TestBank.make { $0.checkpointInterval = .milliseconds(100) }
         try await bank.application().test(.router) { client in
-            let session = try await client.consoleSession("C0001")
+            let session = try await client.consoleSession("C0001", bank: bank)
             let headers: HTTPFields = [.cookie: "cg_session=\(session)", .acceptLanguage: "en"]
             try await client.execute(uri: "/console/home", method: .get, headers: headers) { response async throws in
                 #expect(response.text.contains(#"href="/console/audit-log""#))
@@ -55,7 +55,7 @@ import Testing
     @Test func otherRolesCannotReadTheLog() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let session = try await client.consoleSession("A0001")
+            let session = try await client.consoleSession("A0001", bank: bank)
             try await client.execute(uri: "/console/audit-log", method: .get, headers: [.cookie: "cg_session=\(session)"]) { response async throws in
                 #expect(response.status == .forbidden)
             }

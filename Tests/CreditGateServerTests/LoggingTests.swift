@@ -47,7 +47,7 @@ final class LogCapture: Sendable {
         let capture = LogCapture()
         let bank = try await TestBank.make(logger: capture.logger)
         try await bank.application().test(.router) { client in
-            let token = try await client.apiToken("A0001")
+            let token = try await client.apiToken("A0001", bank: bank)
             _ = try await client.execute(uri: "/api/v1/me?id=110101199003071234", method: .get, headers: [.authorization: "Bearer \(token)"]) { _ in }
             _ = try await client.execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json"],
                                          body: ByteBuffer(string: #"{"employeeId":"A0001","password":"Wrong-guess-999"}"#)) { _ in }

@@ -11,7 +11,7 @@ import Testing
     @Test func signInGivesATokenThatIdentifiesTheUser() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let token = try await client.apiToken("A0001")
+            let token = try await client.apiToken("A0001", bank: bank)
             try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response async throws in
                 #expect(response.status == .ok)
                 let body = try response.json()
@@ -43,7 +43,7 @@ import Testing
     @Test func signOutEndsTheToken() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let token = try await client.apiToken("Q0001")
+            let token = try await client.apiToken("Q0001", bank: bank)
             try await client.execute(uri: "/api/v1/sessions/current", method: .delete, headers: [.authorization: "Bearer \(token)"]) { response async throws in
                 #expect(response.status == .noContent)
             }
@@ -56,7 +56,7 @@ import Testing
     @Test func idleSessionsExpire() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let token = try await client.apiToken("Q0001")
+            let token = try await client.apiToken("Q0001", bank: bank)
             bank.clock.advance(by: 14 * 60)
             try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response async throws in
                 #expect(response.status == .ok)
@@ -75,14 +75,14 @@ import Testing
                 #expect(response.status == .unauthorized)
                 #expect(response.headers[.wwwAuthenticate] != nil)
             }
-            let operatorToken = try await client.apiToken("Q0001")
+            let operatorToken = try await client.apiToken("Q0001", bank: bank)
             for uri in ["/api/v1/organisations", "/api/v1/users"] {
                 try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(operatorToken)"]) { response async throws in
                     #expect(response.status == .forbidden)
                     #expect(try response.json()["type"] as? String == "urn:creditgate:problem:forbidden")
                 }
             }
-            let auditorToken = try await client.apiToken("C0001")
+            let auditorToken = try await client.apiToken("C0001", bank: bank)
             try await client.execute(uri: "/api/v1/organisations", method: .get, headers: [.authorization: "Bearer \(auditorToken)"]) { response async throws in
                 #expect(response.status == .ok)
                 let units = try #require(try response.json()["organisations"] as? [[String: Any]])
@@ -95,7 +95,7 @@ import Testing
     @Test func theAPIIgnoresConsoleCookies() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let cookie = try await client.consoleSession("A0001")
+            let cookie = try await client.consoleSession("A0001", bank: bank)
             try await client.execute(uri: "/api/v1/me", method: .get, headers: [.cookie: "cg_session=\(cookie)"]) { response async throws in
                 #expect(response.status == .unauthorized)
             }
@@ -200,7 +200,7 @@ import Testing
     @Test func anExpiredSessionSaysSo() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let session = try await client.consoleSession("Q0001")
+            let session = try await client.consoleSession("Q0001", bank: bank)
             bank.clock.advance(by: 16 * 60)
             try await client.execute(uri: "/console/home", method: .get, headers: [.cookie: "cg_session=\(session)"]) { response async throws in
                 #expect(response.headers[.location] == "/console/sign-in?m=expired")
@@ -214,14 +214,14 @@ import Testing
     @Test func signedInUsersSeeNavigationForTheirRolesOnly() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let admin = try await client.consoleSession("A0001")
+            let admin = try await client.consoleSession("A0001", bank: bank)
             try await client.execute(uri: "/console/home", method: .get, headers: [.cookie: "cg_session=\(admin)", .acceptLanguage: "en"]) { response async throws in
                 #expect(response.status == .ok)
                 #expect(response.text.contains("测试A0001"))
                 #expect(response.text.contains(#"href="/console/users""#))
                 #expect(response.text.contains(#"href="/console/status""#))
             }
-            let queryOperator = try await client.consoleSession("Q0001")
+            let queryOperator = try await client.consoleSession("Q0001", bank: bank)
             try await client.execute(uri: "/console/home", method: .get, headers: [.cookie: "cg_session=\(queryOperator)"]) { response async throws in
                 #expect(!response.text.contains(#"href="/console/users""#))
             }
@@ -236,7 +236,7 @@ import Testing
     @Test func signOutNeedsTheSessionTokenAndEndsTheSession() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let session = try await client.consoleSession("A0001")
+            let session = try await client.consoleSession("A0001", bank: bank)
             let csrf = try await client.execute(uri: "/console/home", method: .get, headers: [.cookie: "cg_session=\(session)"]) { response async throws in
                 try #require(response.csrfField)
             }
@@ -260,7 +260,7 @@ import Testing
     @Test func theUsersLanguageSettingWinsOverTheBrowser() async throws {
         let bank = try await TestBank.make()
         try await bank.application().test(.router) { client in
-            let session = try await client.consoleSession("Q0001")
+            let session = try await client.consoleSession("Q0001", bank: bank)
             let headers: HTTPFields = [.cookie: "cg_session=\(session)", .acceptLanguage: "zh-CN"]
             let csrf = try await client.execute(uri: "/console/preferences", method: .get, headers: headers) { response async throws in
                 #expect(response.text.contains("个人设置"))

@@ -59,10 +59,27 @@ struct TestBank {
         let head = Organisation(id: .random(), code: "HO", name: "总行", kind: .headOffice, parentID: nil,
                                 regionCode: RegionCode("110102")!, networks: [NetworkCIDR("10.10.0.0/16")!])
         try await services.organisations.create(head, now: clock.now)
+        let bank = TestBank(arguments: arguments, services: services, clock: clock, directory: directory)
         for (id, role) in [("A0001", Role.systemAdministrator), ("Q0001", .queryOperator), ("C0001", .complianceAuditor)] {
-            _ = try await services.accounts.open(employeeID: id, displayName: "测试\(id)", organisationCode: "HO", roles: [role], password: password)
+            let user = try await services.accounts.open(employeeID: id, displayName: "测试\(id)", organisationCode: "HO", roles: [role], password: password)
+            try await bank.enrolSecondFactor(user.id)
         }
-        return TestBank(arguments: arguments, services: services, clock: clock, directory: directory)
+        return bank
+    }
+
+    /// The TOTP secret every test account is enrolled with.
+    static let totpSecret: [UInt8] = Array("12345678901234567890".utf8)
+
+    /// Enrols the known test secret for an account, as if its holder had scanned the QR code.
+    func enrolSecondFactor(_ id: User.ID) async throws {
+        let sealed = try SecondFactorSealer(key: arguments.secrets.secondFactorKey).seal(Self.totpSecret, for: id)
+        try await services.users.confirmTOTP(id, sealed: sealed, step: 0)
+    }
+
+    /// A fresh TOTP code: the clock moves on one step first, since a code is accepted only once.
+    func nextCode() -> String {
+        clock.advance(by: 30)
+        return TOTP(secret: Self.totpSecret).code(at: clock.now)
     }
 
     func application() async throws -> some ApplicationProtocol {
@@ -96,8 +113,8 @@ extension TestResponse {
 
 extension TestClientProtocol {
     /// Signs in through the API and returns the bearer token.
-    func apiToken(_ employeeID: String, password: String = TestBank.password) async throws -> String {
-        let body = #"{"employeeId":"\#(employeeID)","password":"\#(password)"}"#
+    func apiToken(_ employeeID: String, bank: TestBank, password: String = TestBank.password) async throws -> String {
+        let body = #"{"employeeId":"\#(employeeID)","password":"\#(password)","code":"\#(bank.nextCode())"}"#
         return try await execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json"],
                                  body: ByteBuffer(string: body)) { response async throws in
             #expect(response.status == .created)
@@ -106,11 +123,11 @@ extension TestClientProtocol {
     }
 
     /// Signs in through the console form and returns the session cookie's value.
-    func consoleSession(_ employeeID: String, password: String = TestBank.password) async throws -> String {
+    func consoleSession(_ employeeID: String, bank: TestBank, password: String = TestBank.password) async throws -> String {
         let (csrf, cookie) = try await execute(uri: "/console/sign-in", method: .get) { response async throws in
             (try #require(response.csrfField), try #require(response.cookie("cg_csrf")))
         }
-        let form = "_csrf=\(csrf)&employee_id=\(employeeID)&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        let form = "_csrf=\(csrf)&employee_id=\(employeeID)&password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&code=\(bank.nextCode())"
         return try await execute(uri: "/console/sign-in", method: .post,
                                  headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "cg_csrf=\(cookie)"],
                                  body: ByteBuffer(string: form)) { response async throws in

@@ -30,6 +30,23 @@ public struct AuditEvent: Sendable, Equatable {
         case keyRotated = "key.rotated"
         case destroyed = "data.destroyed"
         case logVerified = "log.verified"
+        case passwordChanged = "auth.password_changed"
+        case passwordReset = "auth.password_reset"
+        case secondFactorEnrolled = "auth.second_factor_enrolled"
+        case secondFactorReset = "auth.second_factor_reset"
+        case accountChanged = "account.changed"
+        case accountSuspended = "account.suspended"
+        case accountReinstated = "account.reinstated"
+        case suspensionRun = "account.suspension_run"
+        case organisationChanged = "organisation.changed"
+        case examBankImported = "exam.bank_imported"
+        case examPermitGranted = "exam.permit_granted"
+        case examStarted = "exam.started"
+        case examSubmitted = "exam.submitted"
+        case accessRequested = "access.requested"
+        case queryRightsGranted = "access.query_rights_granted"
+        case responsibilityChanged = "responsibility.changed"
+        case trainingRecorded = "training.recorded"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

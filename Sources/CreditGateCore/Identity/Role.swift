@@ -21,6 +21,19 @@ public enum Role: String, CaseIterable, Codable, Sendable, Hashable, Comparable 
     public static func < (lhs: Role, rhs: Role) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+
+    /// The roles a holder of `grantorRoles` may grant to someone else (never to themselves: see
+    /// ``RoleGrantRule``). A system administrator grants any role; a credit administrator grants the working roles
+    /// of their own subtree, not the administrative or oversight ones, so that nobody widens their own reach.
+    public static func grantable(by grantorRoles: Set<Role>) -> Set<Role> {
+        if grantorRoles.contains(.systemAdministrator) { return Set(allCases) }
+        if grantorRoles.contains(.creditAdministrator) { return [.queryOperator, .approver, .dataOfficer] }
+        return []
+    }
+
+    /// Whether an account with this role must prove a second factor (TOTP, RFC 6238) at sign-in. Every
+    /// role either sees credit data, sees audit data or decides who does, so every role requires it.
+    public var requiresSecondFactor: Bool { true }
 }
 
 /// Something a user may do. Routes name the permission they need; roles grant permissions through the
@@ -38,6 +51,29 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case systemStatusRead = "system.status.read"
     /// Read the audit log: entries, proofs, checkpoints, and run its verification.
     case auditLogRead = "audit.log.read"
+    /// Create and change organisation units (within the administrator's scope).
+    case organisationsManage = "organisations.manage"
+    /// Open accounts, grant roles, transfer, reset passwords and second factors, reinstate, allow a re-application
+    /// exam (within the administrator's scope).
+    case usersManage = "users.manage"
+    /// Record a person's employment status from HR (in service or left), by API or file.
+    case hrUpdate = "hr.update"
+    /// Take the access exam (准入测试) and apply for query rights.
+    case examTake = "exam.take"
+    /// Import the question bank and see every attempt.
+    case examManage = "exam.manage"
+    /// Decide a step of an access request (逐级审批) for an organisation in scope.
+    case accessApprove = "access.approve"
+    /// See access requests and exam attempts in scope.
+    case accessRead = "access.read"
+    /// Run the automatic suspension (自动停用) now and see its runs.
+    case suspensionRun = "accounts.suspension.run"
+    /// See the automatic suspension's runs.
+    case suspensionRead = "accounts.suspension.read"
+    /// Name the responsible persons of an organisation unit and record training.
+    case responsibilityManage = "responsibility.manage"
+    /// See responsibility matrices, training records and the yearly coverage list.
+    case responsibilityRead = "responsibility.read"
 }
 
 /// The permission matrix (权限矩阵): which role grants which permission. Data, not code paths, so that it can be
@@ -51,11 +87,21 @@ public struct PermissionMatrix: Sendable {
 
     /// The matrix CreditGate ships with. Least privilege: each role gets only what its job needs.
     public static let standard = PermissionMatrix(grants: [
-        .systemAdministrator: [.consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead],
-        .creditAdministrator: [.consoleUse, .profileUpdate, .organisationsRead, .usersRead],
-        .queryOperator: [.consoleUse, .profileUpdate],
+        .systemAdministrator: [
+            .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .organisationsManage,
+            .usersManage, .hrUpdate, .examManage, .accessRead, .suspensionRun, .suspensionRead, .responsibilityManage,
+            .responsibilityRead,
+        ],
+        .creditAdministrator: [
+            .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .organisationsManage, .usersManage,
+            .accessApprove, .accessRead, .suspensionRead, .responsibilityManage, .responsibilityRead,
+        ],
+        .queryOperator: [.consoleUse, .profileUpdate, .examTake],
         .approver: [.consoleUse, .profileUpdate],
-        .complianceAuditor: [.consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead],
+        .complianceAuditor: [
+            .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
+            .accessRead, .suspensionRead, .responsibilityRead,
+        ],
         .dataOfficer: [.consoleUse, .profileUpdate],
     ])
 

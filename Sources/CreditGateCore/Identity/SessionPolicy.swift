@@ -24,3 +24,21 @@ public struct SessionPolicy: Sendable, Equatable {
         return .valid
     }
 }
+
+/// How far a signed-in session has got. Only a `full` session carries the user's permissions; the others may do
+/// nothing but finish what the stage names (R-05: a new or reset password is changed at once, and nobody works
+/// without a second factor).
+public enum SessionStage: String, Sendable, Codable, CaseIterable {
+    /// The password was set by someone else or has expired: it must be changed first.
+    case passwordChange = "password_change"
+    /// No second factor yet: it must be enrolled first.
+    case secondFactorEnrolment = "second_factor_enrolment"
+    case full
+
+    /// The stage a session starts in, or moves to after one step is done.
+    public static func next(mustChangePassword: Bool, hasSecondFactor: Bool, secondFactorRequired: Bool) -> SessionStage {
+        if mustChangePassword { return .passwordChange }
+        if secondFactorRequired, !hasSecondFactor { return .secondFactorEnrolment }
+        return .full
+    }
+}

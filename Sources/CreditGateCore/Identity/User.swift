@@ -55,10 +55,25 @@ public struct User: Sendable, Equatable, Identifiable {
     /// The language the user chose in the console; `nil` follows the browser.
     public var preferredLanguage: Language?
     public var createdAt: Date
+    public var employment: Employment
+    /// 查询权限: set when the last step of an access request approved it; cleared by suspension.
+    public var queryRightsGrantedAt: Date?
+    public var suspendedAt: Date?
+    public var suspensionReason: SuspensionReason?
+    public var lastSignInAt: Date?
+    public var reinstatedAt: Date?
+    /// After a transfer, the new unit must confirm the person by this time.
+    public var organisationConfirmationDueAt: Date?
+    /// After a reinstatement the exam is taken under stricter control: a higher pass mark and an administrator's
+    /// permission before each attempt.
+    public var strictExamRequired: Bool
 
     public init(
         id: ID, employeeID: EmployeeID, displayName: String, organisationID: Organisation.ID,
-        roles: Set<Role>, status: AccountStatus, preferredLanguage: Language?, createdAt: Date
+        roles: Set<Role>, status: AccountStatus, preferredLanguage: Language?, createdAt: Date,
+        employment: Employment = .inService, queryRightsGrantedAt: Date? = nil, suspendedAt: Date? = nil,
+        suspensionReason: SuspensionReason? = nil, lastSignInAt: Date? = nil, reinstatedAt: Date? = nil,
+        organisationConfirmationDueAt: Date? = nil, strictExamRequired: Bool = false
     ) {
         self.id = id
         self.employeeID = employeeID
@@ -68,5 +83,26 @@ public struct User: Sendable, Equatable, Identifiable {
         self.status = status
         self.preferredLanguage = preferredLanguage
         self.createdAt = createdAt
+        self.employment = employment
+        self.queryRightsGrantedAt = queryRightsGrantedAt
+        self.suspendedAt = suspendedAt
+        self.suspensionReason = suspensionReason
+        self.lastSignInAt = lastSignInAt
+        self.reinstatedAt = reinstatedAt
+        self.organisationConfirmationDueAt = organisationConfirmationDueAt
+        self.strictExamRequired = strictExamRequired
+    }
+
+    /// Whether the person may query credit reports now: an active account of a query operator in service whose
+    /// access request was approved. The policy engine adds its own rules on top.
+    public var hasQueryRights: Bool {
+        status == .active && employment == .inService && roles.contains(.queryOperator) && queryRightsGrantedAt != nil
+    }
+
+    /// What the automatic suspension looks at.
+    public var lifecycleFacts: AccountFacts {
+        let lastActive = [lastSignInAt, reinstatedAt].compactMap { $0 }.reduce(createdAt, max)
+        return AccountFacts(status: status, roles: roles, employment: employment, lastActiveAt: lastActive,
+                            organisationConfirmationDueAt: organisationConfirmationDueAt)
     }
 }

@@ -10,7 +10,17 @@ public enum Catalogue {
         }
     }
 
-    public static let zhCN: [String: String] = [
+    public static let zhCN: [String: String] = merged(foundationZhCN, peopleZhCN)
+    public static let en: [String: String] = merged(foundationEN, peopleEN)
+
+    /// One catalogue from its parts; a key defined twice is a programming error caught by the first test run.
+    static func merged(_ parts: [String: String]...) -> [String: String] {
+        parts.reduce(into: [:]) { result, part in
+            result.merge(part) { first, _ in preconditionFailure("catalogue key defined twice: \(first)") }
+        }
+    }
+
+    static let foundationZhCN: [String: String] = [
         "app_name": "CreditGate 征信查询管控平台",
         "app_short_name": "CreditGate",
         "app_tagline": "每一笔征信查询：有授权、有必要、可追溯",
@@ -196,7 +206,7 @@ public enum Catalogue {
         "footer_note": "仅限授权人员使用。",
     ]
 
-    public static let en: [String: String] = [
+    static let foundationEN: [String: String] = [
         "app_name": "CreditGate credit-query control",
         "app_short_name": "CreditGate",
         "app_tagline": "Every credit-report query authorised, necessary and traceable",

@@ -23,6 +23,8 @@ public struct ProblemKind: Sendable, Hashable {
     public static let invalidCredentials = ProblemKind(code: "invalid-credentials", status: 401)
     public static let forbidden = ProblemKind(code: "forbidden", status: 403)
     public static let csrfRejected = ProblemKind(code: "csrf-rejected", status: 403)
+    /// Signed in, but the account's set-up (a new password, a second factor) must be finished first.
+    public static let setupRequired = ProblemKind(code: "account-setup-required", status: 403)
     public static let notFound = ProblemKind(code: "not-found", status: 404)
     public static let methodNotAllowed = ProblemKind(code: "method-not-allowed", status: 405)
     public static let conflict = ProblemKind(code: "conflict", status: 409)
@@ -36,7 +38,7 @@ public struct ProblemKind: Sendable, Hashable {
     /// Every kind, for the catalogue test and the OpenAPI document.
     public static let all: [ProblemKind] = [
         .badRequest, .malformedJSON, .invalidParameter, .unauthenticated, .invalidCredentials, .forbidden,
-        .csrfRejected, .notFound, .methodNotAllowed, .conflict, .payloadTooLarge, .unsupportedMediaType,
+        .csrfRejected, .setupRequired, .notFound, .methodNotAllowed, .conflict, .payloadTooLarge, .unsupportedMediaType,
         .validationFailed, .tooManyRequests, .internalError, .serviceUnavailable,
     ]
 }

@@ -39,6 +39,13 @@ public struct AppConfiguration: Sendable {
     public var checkpointInterval: Duration
     /// How long an audited operation waits for its entry to be durable before failing closed.
     public var auditAppendTimeout: Duration
+    /// Password expiry and history; the strength rules are fixed.
+    public var passwordPolicy: PasswordPolicy
+    public var signInLimits: SignInLimits
+    public var examPolicy: ExamPolicy
+    public var lifecyclePolicy: LifecyclePolicy
+    /// How often the automatic suspension runs.
+    public var suspensionInterval: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -57,7 +64,12 @@ public struct AppConfiguration: Sendable {
         dataDirectory: String = "./creditgate-data",
         logOrigin: String = "creditgate.local/audit-log",
         checkpointInterval: Duration = .seconds(1),
-        auditAppendTimeout: Duration = .seconds(2)
+        auditAppendTimeout: Duration = .seconds(2),
+        passwordPolicy: PasswordPolicy = PasswordPolicy(),
+        signInLimits: SignInLimits = SignInLimits(),
+        examPolicy: ExamPolicy = ExamPolicy(),
+        lifecyclePolicy: LifecyclePolicy = LifecyclePolicy(),
+        suspensionInterval: Duration = .seconds(3600)
     ) {
         self.host = host
         self.port = port
@@ -76,6 +88,11 @@ public struct AppConfiguration: Sendable {
         self.logOrigin = logOrigin
         self.checkpointInterval = checkpointInterval
         self.auditAppendTimeout = auditAppendTimeout
+        self.passwordPolicy = passwordPolicy
+        self.signInLimits = signInLimits
+        self.examPolicy = examPolicy
+        self.lifecyclePolicy = lifecyclePolicy
+        self.suspensionInterval = suspensionInterval
     }
 
     /// `true` when users reach the server over TLS.
@@ -126,7 +143,34 @@ public struct AppConfiguration: Sendable {
         let timeout = reader.int(forKey: "log.appendTimeoutMilliseconds", default: 2000)
         guard (100...30_000).contains(timeout) else { throw ConfigurationError.invalid(key: "log.appendTimeoutMilliseconds", reason: "must be 100–30000") }
         configuration.auditAppendTimeout = .milliseconds(timeout)
+        try readPeopleAndAccess(from: reader, into: &configuration)
         return configuration
+    }
+
+    /// The keys of people and access, each checked against a sensible range.
+    static func readPeopleAndAccess(from reader: ConfigReader, into configuration: inout AppConfiguration) throws {
+        func number(_ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            let value = reader.int(forKey: ConfigKey(key), default: fallback)
+            guard range.contains(value) else {
+                throw ConfigurationError.invalid(key: key, reason: "must be \(range.lowerBound)–\(range.upperBound)")
+            }
+            return value
+        }
+        let day: TimeInterval = 86_400
+        configuration.passwordPolicy.maximumAge = TimeInterval(try number("password.maxAgeDays", 90, 1...90)) * day
+        configuration.passwordPolicy.historyDepth = try number("password.history", 5, 5...24)
+        configuration.signInLimits.maximumFailures = try number("signin.maxFailures", 5, 3...10)
+        configuration.signInLimits.lockoutDuration = TimeInterval(try number("signin.lockoutMinutes", 15, 15...1440)) * 60
+        configuration.signInLimits.maximumFailuresPerAddress = try number("signin.maxFailuresPerAddress", 20, 5...1000)
+        configuration.examPolicy.passMark = try number("exam.passMark", 90, 60...100)
+        configuration.examPolicy.strictPassMark = try number("exam.strictPassMark", 95, configuration.examPolicy.passMark...100)
+        configuration.examPolicy.questionsPerPaper = try number("exam.questions", 20, 5...100)
+        configuration.examPolicy.timeLimit = TimeInterval(try number("exam.timeLimitMinutes", 30, 5...180)) * 60
+        configuration.lifecyclePolicy.dormancy = TimeInterval(try number("accounts.dormancyDays", 90, 7...365)) * day
+        configuration.lifecyclePolicy.organisationConfirmation = TimeInterval(try number("accounts.organisationConfirmationDays", 30, 1...90)) * day
+        configuration.lifecyclePolicy.reapplicationWait = TimeInterval(try number("accounts.reapplicationWaitDays", 90, 90...3650)) * day
+        configuration.lifecyclePolicy.approvalLevels = try number("access.approvalLevels", 2, 2...5)
+        configuration.suspensionInterval = .seconds(try number("accounts.suspensionIntervalSeconds", 3600, 60...86_400))
     }
 
     /// A reader over the environment (prefix `CREDITGATE_`) and, when given, a JSON file; the environment wins.

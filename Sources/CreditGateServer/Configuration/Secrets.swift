@@ -20,6 +20,12 @@ public struct Secrets: Sendable, CustomStringConvertible {
         )
     }
 
+    /// The key that seals each user's TOTP secret at rest (AES-256-GCM), derived from the master key so that a copy
+    /// of the database alone does not give anyone's second factor.
+    public var secondFactorKey: SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: masterKey, info: Data("creditgate second factor sealing v1".utf8), outputByteCount: 32)
+    }
+
     public var description: String { "Secrets(masterKey: present, logSigningKey: present)" }
 
     /// Reads `secrets.masterKey` and `secrets.logSigningKey` (base64 of 32 bytes each) directly or from the files

@@ -26,6 +26,8 @@ public struct AppRequestContext: RequestContext {
     public var identity: AuthenticatedUser?
     /// A session token was presented but is expired or unknown; the console then says the session ended.
     public var sessionRejected = false
+    /// Why the presented session ended, when it did (e.g. a newer sign-in superseded it).
+    public var sessionEndReason: SessionEndReason?
     /// The language to answer in; set by ``SessionMiddleware`` (user setting, then `Accept-Language`).
     public var language: Language = .fallback
     /// The request's correlation ID, also in every log line and the `X-Request-ID` header.

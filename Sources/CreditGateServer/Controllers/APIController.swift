@@ -15,11 +15,9 @@ struct APIController {
         group.get("openapi.yaml", use: openAPI)
         group.get("version", use: version)
         group.post("sessions", use: signIn)
-        group.group().add(middleware: RequirePermission(.consoleUse))
+        group.group().add(middleware: RequireSession())
             .get("me", use: me)
             .delete("sessions/current", use: signOut)
-        group.group().add(middleware: RequirePermission(.organisationsRead)).get("organisations", use: organisations)
-        group.group().add(middleware: RequirePermission(.usersRead)).get("users", use: users)
     }
 
     @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -33,11 +31,12 @@ struct APIController {
 
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SessionResponse> {
         let body = try await JSONBody.decode(SignInRequest.self, from: request, context: context)
-        let signIn = try await authentication.signIn(employeeID: body.employeeId, password: body.password, clientIP: context.clientIP)
+        let signIn = try await authentication.signIn(employeeID: body.employeeId, password: body.password, code: body.code, clientIP: context.clientIP)
         let response = SessionResponse(
             token: signIn.token, tokenType: "Bearer",
             expiresAt: signIn.session.createdAt.addingTimeInterval(sessionPolicy.absoluteLifetime),
-            idleTimeoutSeconds: Int(sessionPolicy.idleTimeout), user: UserDTO(signIn.user)
+            idleTimeoutSeconds: Int(sessionPolicy.idleTimeout), user: UserDTO(signIn.user),
+            stage: signIn.session.stage.rawValue, endedSessions: signIn.endedOtherSessions
         )
         return EditedResponse(status: .created, response: response)
     }
@@ -51,17 +50,10 @@ struct APIController {
         let identity = try context.requireIdentity()
         return MeResponse(
             user: UserDTO(identity.user),
+            stage: identity.session.stage.rawValue,
             permissions: identity.permissions.map(\.rawValue).sorted(),
             sessionExpiresAt: identity.session.createdAt.addingTimeInterval(sessionPolicy.absoluteLifetime)
         )
-    }
-
-    @Sendable func organisations(_ request: Request, context: AppRequestContext) async throws -> OrganisationList {
-        OrganisationList(organisations: try await directory.organisations().map(OrganisationDTO.init))
-    }
-
-    @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> UserList {
-        UserList(users: try await directory.users().map(UserDTO.init))
     }
 }
 

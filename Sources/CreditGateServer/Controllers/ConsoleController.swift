@@ -19,11 +19,13 @@ struct ConsoleController {
         console.get("static/app.css", use: css)
         console.get("sign-in", use: signInForm)
         console.post("sign-in", use: signIn)
-        console.group().add(middleware: RequirePermission(.consoleUse))
-            .get("home", use: home)
+        console.group().add(middleware: RequirePermission(.consoleUse)).get("home", use: home)
+        console.group().add(middleware: RequireSession())
             .post("sign-out", use: signOut)
-        console.group().add(middleware: RequirePermission(.organisationsRead)).get("organisations", use: organisations)
-        console.group().add(middleware: RequirePermission(.usersRead)).get("users", use: users)
+            .get("account/password", use: passwordForm)
+            .post("account/password", use: changePassword)
+            .get("account/second-factor", use: enrolmentForm)
+            .post("account/second-factor", use: confirmEnrolment)
         console.group().add(middleware: RequirePermission(.systemStatusRead)).get("status", use: systemStatus)
         console.group().add(middleware: RequirePermission(.profileUpdate))
             .get("preferences", use: preferences)
@@ -46,6 +48,8 @@ struct ConsoleController {
         let message: String? = switch request.uri.queryParameters["m"].map(String.init) {
         case "signed_out": "signin_signed_out"
         case "expired": "signin_session_expired"
+        case "superseded": "signin_superseded"
+        case "password_changed": "signin_password_changed"
         default: nil
         }
         return signInPage(request: request, context: context, language: Self.chosenLanguage(request.uri.queryParameters["lang"].map(String.init)),
@@ -57,16 +61,19 @@ struct ConsoleController {
         let form = try await FormBody.parse(&request, context: context)
         let language = Self.chosenLanguage(form["lang"])
         do {
-            let signIn = try await authentication.signIn(employeeID: form["employee_id"] ?? "", password: form["password"] ?? "", clientIP: context.clientIP)
-            var response = Response.redirect(to: "/console/home", type: .normal)
+            let signIn = try await authentication.signIn(employeeID: form["employee_id"] ?? "", password: form["password"] ?? "",
+                                                         code: form["code"], clientIP: context.clientIP)
+            let target = signIn.session.stage == .full ? (signIn.endedOtherSessions > 0 ? "/console/home?ended=1" : "/console/home")
+                : AccountSetup.path(for: signIn.session.stage)
+            var response = Response.redirect(to: target, type: .normal)
             response.setCookie(Cookie(name: cookies.sessionName, value: signIn.token, maxAge: Int(sessionPolicy.absoluteLifetime),
                                       path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
             response.setCookie(Cookie(name: cookies.csrfName, value: "", maxAge: 0, path: "/", secure: cookies.secure, httpOnly: true, sameSite: .strict))
             return response
-        } catch let error as CreditGateError where error.kind == .invalidCredentials || error.kind == .forbidden {
+        } catch let error as CreditGateError where [.invalidCredentials, .forbidden, .tooManyRequests].contains(error.kind) {
             return signInPage(request: request, context: context, language: language, messageKey: nil,
                               errorKey: error.detailKey ?? "signin_failed", employeeID: form["employee_id"] ?? "",
-                              status: error.kind == .forbidden ? .forbidden : .unauthorized)
+                              status: .init(code: error.kind.status))
         }
     }
 
@@ -99,18 +106,67 @@ struct ConsoleController {
     // MARK: Pages
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = ConsolePages.home(try context.requireIdentity(), policy: sessionPolicy, Localizer(context.language))
+        var page = ConsolePages.home(try context.requireIdentity(), policy: sessionPolicy, Localizer(context.language))
+        page["endedOthers"] = request.uri.queryParameters["ended"] != nil
         return renderer.page("home", titleKey: "home_title", context: context, page: page)
     }
 
-    @Sendable func organisations(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = ConsolePages.organisations(try await directory.organisations(), Localizer(context.language))
-        return renderer.page("organisations", titleKey: "orgs_title", context: context, page: page)
+    // MARK: Finishing the account's set-up
+
+    @Sendable func passwordForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        renderer.page("account-password", titleKey: "account_password_title", context: context,
+                      page: ["required": context.identity?.session.stage == .passwordChange, "error": false])
     }
 
-    @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = ConsolePages.users(try await directory.users(), organisations: try await directory.organisations(), Localizer(context.language))
-        return renderer.page("users", titleKey: "users_title", context: context, page: page)
+    @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        guard form["new_password"] == form["confirm_password"] else {
+            return renderer.page("account-password", titleKey: "account_password_title", context: context,
+                                 page: ["required": identity.session.stage == .passwordChange, "error": Localizer(context.language)("password_mismatch")],
+                                 status: .unprocessableContent)
+        }
+        do {
+            let stage = try await authentication.changePassword(identity, current: form["current_password"] ?? "", new: form["new_password"] ?? "",
+                                                                clientIP: context.clientIP)
+            return .redirect(to: stage == .full ? "/console/home" : AccountSetup.path(for: stage), type: .normal)
+        } catch let error as CreditGateError where error.kind == .validationFailed {
+            return renderer.page("account-password", titleKey: "account_password_title", context: context,
+                                 page: ["required": identity.session.stage == .passwordChange,
+                                        "error": Localizer(context.language)(error.detailKey ?? "password_too_short")],
+                                 status: .unprocessableContent)
+        }
+    }
+
+    @Sendable func enrolmentForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let local = Localizer(context.language)
+        do {
+            let enrolment = try await authentication.beginEnrolment(identity, label: local("totp_qr_label"))
+            return renderer.page("account-second-factor", titleKey: "totp_title", context: context,
+                                 page: ["qr": enrolment.qrSVG, "secret": ConsolePages.grouped(enrolment.secret), "error": false], status: .ok)
+        } catch let error as CreditGateError where error.kind == .conflict {
+            return renderer.page("account-second-factor", titleKey: "totp_title", context: context,
+                                 page: ["enrolled": true, "error": local(error.detailKey ?? "totp_already_enrolled")], status: .ok)
+        }
+    }
+
+    @Sendable func confirmEnrolment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        do {
+            let stage = try await authentication.confirmEnrolment(identity, code: form["code"] ?? "", clientIP: context.clientIP)
+            return .redirect(to: stage == .full ? "/console/home" : AccountSetup.path(for: stage), type: .normal)
+        } catch let error as CreditGateError where error.kind == .validationFailed || error.kind == .conflict {
+            // A wrong code: show a fresh secret, since the page's old one may have been seen.
+            let local = Localizer(context.language)
+            let enrolment = try await authentication.beginEnrolment(identity, label: local("totp_qr_label"))
+            return renderer.page("account-second-factor", titleKey: "totp_title", context: context,
+                                 page: ["qr": enrolment.qrSVG, "secret": ConsolePages.grouped(enrolment.secret),
+                                        "error": local(error.detailKey ?? "signin_code_invalid")], status: .unprocessableContent)
+        }
     }
 
     @Sendable func systemStatus(_ request: Request, context: AppRequestContext) async throws -> Response {

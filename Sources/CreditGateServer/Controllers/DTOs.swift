@@ -6,6 +6,8 @@ import Hummingbird
 struct SignInRequest: Decodable {
     let employeeId: String
     let password: String
+    /// The current TOTP code, required once a second factor is enrolled.
+    let code: String?
 }
 
 struct SessionResponse: ResponseEncodable {
@@ -15,6 +17,10 @@ struct SessionResponse: ResponseEncodable {
     let expiresAt: Date
     let idleTimeoutSeconds: Int
     let user: UserDTO
+    /// `full`, or the set-up step to finish before anything else is allowed.
+    let stage: String
+    /// Older sessions of the same user that this sign-in ended.
+    let endedSessions: Int
 }
 
 struct UserDTO: ResponseEncodable {
@@ -25,6 +31,13 @@ struct UserDTO: ResponseEncodable {
     let roles: [String]
     let status: String
     let preferredLanguage: String?
+    let employment: String
+    let queryRights: Bool
+    let suspensionReason: String?
+    let suspendedAt: Date?
+    let lastSignInAt: Date?
+    let organisationConfirmationDueAt: Date?
+    let strictExamRequired: Bool
 
     init(_ user: User) {
         id = user.id.rawValue
@@ -34,11 +47,20 @@ struct UserDTO: ResponseEncodable {
         roles = user.roles.sorted().map(\.rawValue)
         status = user.status.rawValue
         preferredLanguage = user.preferredLanguage?.rawValue
+        employment = user.employment.rawValue
+        queryRights = user.hasQueryRights
+        suspensionReason = user.suspensionReason?.rawValue
+        suspendedAt = user.suspendedAt
+        lastSignInAt = user.lastSignInAt
+        organisationConfirmationDueAt = user.organisationConfirmationDueAt
+        strictExamRequired = user.strictExamRequired
     }
 }
 
 struct MeResponse: ResponseEncodable {
     let user: UserDTO
+    /// `full`, or the set-up step still to do (`password_change`, `second_factor_enrolment`).
+    let stage: String
     let permissions: [String]
     let sessionExpiresAt: Date
 }

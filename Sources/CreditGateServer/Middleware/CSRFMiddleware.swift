@@ -60,21 +60,30 @@ struct CSRFMiddleware: RouterMiddleware {
 
 /// A URL-encoded form body, read once and kept on the request so that the handler can read it again.
 enum FormBody {
-    static func parse(_ request: inout Request, context: AppRequestContext) async throws -> [String: String] {
+    /// The fields of a form: the first value of each name, and every value of names that repeat (check boxes).
+    struct Form {
+        var fields: [String: String] = [:]
+        var all: [String: [String]] = [:]
+
+        subscript(_ name: String) -> String? { fields[name] }
+    }
+
+    static func parse(_ request: inout Request, context: AppRequestContext) async throws -> Form {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw CreditGateError(.unsupportedMediaType, cause: "console form with \(contentType.isEmpty ? "no content type" : contentType)")
         }
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         let text = String(buffer: buffer)
-        var fields: [String: String] = [:]
+        var form = Form()
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = decode(parts[0])
             let value = parts.count > 1 ? decode(parts[1]) : ""
-            if fields[name] == nil { fields[name] = value }
+            if form.fields[name] == nil { form.fields[name] = value }
+            form.all[name, default: []].append(value)
         }
-        return fields
+        return form
     }
 
     private static func decode(_ text: Substring) -> String {

@@ -26,8 +26,13 @@ struct SessionMiddleware: RouterMiddleware {
         }
         if let (value, credential) = token {
             do {
-                context.identity = try await authentication.authenticate(token: value, via: credential)
-                context.sessionRejected = context.identity == nil
+                switch try await authentication.authenticate(token: value, via: credential) {
+                case .recognised(let identity):
+                    context.identity = identity
+                case .rejected(let reason):
+                    context.sessionRejected = true
+                    context.sessionEndReason = reason
+                }
             } catch {
                 // Without the database nobody can be recognised: answer 503 rather than treat them as anonymous.
                 return problems.response(for: error, request: request, context: context)
@@ -45,7 +50,8 @@ struct SessionMiddleware: RouterMiddleware {
 /// groups, never re-implemented in handlers.
 ///
 /// An anonymous console request is sent to the sign-in page; an anonymous API request gets 401. A signed-in
-/// user without the permission gets 403.
+/// user whose set-up is unfinished (a password to change, a second factor to enrol) is sent to that step in the
+/// console and gets 403 `account-setup-required` from the API. A signed-in user without the permission gets 403.
 struct RequirePermission: RouterMiddleware {
     typealias Context = AppRequestContext
     let permission: Permission
@@ -57,13 +63,53 @@ struct RequirePermission: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let identity = context.identity else {
             if request.uri.path.hasPrefix("/console") {
-                return .redirect(to: context.sessionRejected ? "/console/sign-in?m=expired" : "/console/sign-in", type: .normal)
+                let message = context.sessionEndReason == .superseded ? "superseded" : "expired"
+                return .redirect(to: context.sessionRejected ? "/console/sign-in?m=\(message)" : "/console/sign-in", type: .normal)
             }
-            throw CreditGateError(.unauthenticated, detailKey: "detail_sign_in_required")
+            throw CreditGateError(.unauthenticated, detailKey: context.sessionEndReason == .superseded ? "signin_superseded" : "detail_sign_in_required")
+        }
+        guard identity.session.stage == .full else {
+            if request.uri.path.hasPrefix("/console") {
+                return .redirect(to: AccountSetup.path(for: identity.session.stage), type: .normal)
+            }
+            throw CreditGateError(.setupRequired, detailKey: AccountSetup.detailKey(for: identity.session.stage), cause: "session stage \(identity.session.stage.rawValue)")
         }
         guard identity.permissions.contains(permission) else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "missing \(permission.rawValue)")
         }
         return try await next(request, context)
+    }
+}
+
+/// Requires a signed-in user at any stage: the routes that finish an account's set-up (change the password, enrol a
+/// second factor) and signing out.
+struct RequireSession: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard context.identity != nil else {
+            if request.uri.path.hasPrefix("/console") { return .redirect(to: "/console/sign-in", type: .normal) }
+            throw CreditGateError(.unauthenticated, detailKey: "detail_sign_in_required")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Where an unfinished account is sent.
+enum AccountSetup {
+    static func path(for stage: SessionStage) -> String {
+        switch stage {
+        case .passwordChange: "/console/account/password"
+        case .secondFactorEnrolment: "/console/account/second-factor"
+        case .full: "/console/home"
+        }
+    }
+
+    static func detailKey(for stage: SessionStage) -> String {
+        switch stage {
+        case .passwordChange: "setup_password_change"
+        case .secondFactorEnrolment: "setup_second_factor"
+        case .full: "detail_forbidden"
+        }
     }
 }

@@ -53,12 +53,12 @@ public struct AccountService: Sendable {
     /// roles granted are an audit event, recorded before the account exists (and its failure after, if the store
     /// refuses it); `openedBy` is `nil` for the server's own commands.
     public func open(employeeID text: String, displayName: String, organisationCode: String, roles: Set<Role>, password: String,
-                     openedBy: AuditEvent.Actor? = nil, clientIP: String = "local-command") async throws -> User {
+                     mustChangePassword: Bool = false, openedBy: AuditEvent.Actor? = nil, clientIP: String = "local-command") async throws -> User {
         guard let employeeID = EmployeeID(text) else { throw Failure.invalidEmployeeID }
         let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty else { throw Failure.emptyName }
         guard !roles.isEmpty else { throw Failure.noRoles }
-        let violations = passwordPolicy.violations(of: password, employeeID: employeeID)
+        let violations = passwordPolicy.violations(of: password, employeeID: employeeID, name: name)
         guard violations.isEmpty else { throw Failure.weakPassword(violations) }
         guard let organisation = try await organisations.find(code: organisationCode) else {
             throw Failure.unknownOrganisation(organisationCode)
@@ -67,11 +67,12 @@ public struct AccountService: Sendable {
         let user = User(id: .random(), employeeID: employeeID, displayName: name, organisationID: organisation.id,
                         roles: roles, status: .active, preferredLanguage: nil, createdAt: now)
         let details = ["user": user.id.rawValue, "employee_id": employeeID.value, "organisation": organisation.code,
-                       "before": "", "after": roles.sorted().map(\.rawValue).joined(separator: ",")]
+                       "before": "", "after": roles.sorted().map(\.rawValue).joined(separator: ","),
+                       "must_change_password": mustChangePassword ? "yes" : "no"]
         try await audit.record(AuditEvent(kind: .roleChanged, occurredAt: now, actor: openedBy, clientIP: clientIP,
                                           outcome: .success, reasonCodes: ["account_opened"], details: details))
         do {
-            try await users.create(user, passwordHash: try await hasher.hash(password), now: now)
+            try await users.create(user, passwordHash: try await hasher.hash(password), mustChangePassword: mustChangePassword, now: now)
         } catch {
             try await audit.record(AuditEvent(kind: .roleChanged, occurredAt: clock(), actor: openedBy, clientIP: clientIP,
                                               outcome: .failed, reasonCodes: ["account_not_opened"], details: details))

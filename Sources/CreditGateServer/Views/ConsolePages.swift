@@ -4,6 +4,14 @@ import Foundation
 /// The data each console page shows, built from domain values in the reader's language. Handlers fetch and hand
 /// over; the shaping for display happens here.
 enum ConsolePages {
+    /// A secret in groups of four, easier to type from the screen.
+    static func grouped(_ text: String) -> String {
+        stride(from: 0, to: text.count, by: 4).map { start in
+            let from = text.index(text.startIndex, offsetBy: start)
+            return String(text[from..<text.index(from, offsetBy: min(4, text.count - start))])
+        }.joined(separator: " ")
+    }
+
     static func roles(_ roles: Set<Role>, _ local: Localizer) -> String {
         roles.sorted().map { local($0.nameKey) }.joined(separator: local("list_separator"))
     }
@@ -18,6 +26,7 @@ enum ConsolePages {
             "organisation": identity.organisation?.name ?? local("empty_value"),
             "regionCode": identity.organisation?.regionCode.value ?? local("empty_value"),
             "roles": roles(identity.user.roles, local),
+            "queryRights": local(identity.user.hasQueryRights ? "query_rights_active" : "query_rights_none"),
             "permissions": Permission.allCases.filter(identity.permissions.contains).map { local("permission_\($0.rawValue)") },
             "sessionNote": note,
         ]
@@ -40,6 +49,7 @@ enum ConsolePages {
         let names = Dictionary(uniqueKeysWithValues: organisations.map { ($0.id, $0.name) })
         let rows: [[String: Any]] = users.map { user in
             [
+                "id": user.id.rawValue, "queryRights": local(user.hasQueryRights ? "query_rights_active" : "query_rights_none"),
                 "employeeID": user.employeeID.value, "name": user.displayName,
                 "organisation": names[user.organisationID] ?? local("empty_value"),
                 "roles": roles(user.roles, local),
@@ -140,3 +150,95 @@ extension ConsolePages {
 }
 
 import CreditGateStore
+
+extension ConsolePages {
+    static func time(_ date: Date?, _ local: Localizer) -> String {
+        date.map { utc($0.millisecondsSinceEpoch) } ?? local("empty_value")
+    }
+
+    static func userDetail(_ user: User, organisations: [Organisation], canManage: Bool, _ local: Localizer) -> [String: Any] {
+        let names = Dictionary(organisations.map { ($0.id, "\($0.code) \($0.name)") }, uniquingKeysWith: { first, _ in first })
+        var actions: [[String: Any]] = []
+        if canManage {
+            let available: [(String, Bool)] = [
+                ("password_reset", user.status == .active), ("second_factor_reset", user.status == .active),
+                ("suspend", user.status == .active), ("reinstate", user.status == .suspended),
+                ("exam_permit", user.strictExamRequired && user.status == .active),
+                ("confirm_organisation", user.organisationConfirmationDueAt != nil),
+            ]
+            actions = available.filter(\.1).map { ["value": $0.0, "label": local("user_action_\($0.0)")] }
+        }
+        return [
+            "id": user.id.rawValue, "employeeID": user.employeeID.value, "name": user.displayName,
+            "organisation": names[user.organisationID] ?? local("empty_value"),
+            "roles": roles(user.roles, local), "status": local(user.status.nameKey), "statusCode": user.status.rawValue,
+            "employment": local(user.employment.nameKey),
+            "queryRights": local(user.hasQueryRights ? "query_rights_active" : "query_rights_none"),
+            "suspension": user.suspensionReason.map { local($0.nameKey) } ?? local("empty_value"),
+            "suspendedAt": time(user.suspendedAt, local), "lastSignIn": time(user.lastSignInAt, local),
+            "confirmBy": time(user.organisationConfirmationDueAt, local),
+            "strictExam": local(user.strictExamRequired ? "answer_yes" : "answer_no"),
+            "actions": actions, "hasActions": !actions.isEmpty,
+        ]
+    }
+
+    static func exam(user: User, attempts: [ExamAttempt], paper: AccessService.Paper?, language: Language, _ local: Localizer) -> [String: Any] {
+        var page: [String: Any] = [
+            "hasRights": user.hasQueryRights, "strict": user.strictExamRequired,
+            "attempts": attempts.map { attempt -> [String: Any] in
+                [
+                    "started": utc(attempt.startedAt.millisecondsSinceEpoch),
+                    "score": attempt.score.map(String.init) ?? local("empty_value"),
+                    "passMark": String(attempt.passMark),
+                    "result": attempt.passed.map { local($0 ? "exam_result_passed" : "exam_result_failed") } ?? local("exam_result_open"),
+                    "strict": attempt.strict,
+                ]
+            },
+        ]
+        if let paper {
+            page["paper"] = [
+                "id": paper.attempt.id, "deadline": utc(paper.attempt.deadlineAt.millisecondsSinceEpoch), "passMark": String(paper.attempt.passMark),
+                "questions": paper.questions.enumerated().map { index, question -> [String: Any] in
+                    [
+                        "number": index + 1, "id": question.id, "prompt": question.prompt.text(in: language),
+                        "reference": question.reference.text(in: language),
+                        "options": question.options.enumerated().map { position, option in
+                            ["position": position, "text": option.text(in: language), "qid": question.id]
+                        },
+                    ]
+                },
+            ]
+        }
+        return page
+    }
+
+    static func accessRequests(_ requests: [AccessRequest], viewer: AuthenticatedUser, users: [User], organisations: [Organisation],
+                               _ local: Localizer) -> [String: Any] {
+        let people = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let units = Dictionary(organisations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let rows: [[String: Any]] = requests.map { request in
+            let applicant = people[request.applicantID]
+            let awaiting = request.awaitingUnit
+            let mayDecide = viewer.permissions.contains(.accessApprove) && awaiting == viewer.user.organisationID
+                && request.applicantID != viewer.user.id && !request.decisions.contains { $0.approverID == viewer.user.id }
+            return [
+                "id": request.id.rawValue,
+                "applicant": applicant.map { "\($0.employeeID.value) \($0.displayName)" } ?? local("empty_value"),
+                "created": utc(request.createdAt.millisecondsSinceEpoch),
+                "status": local(request.status.nameKey), "statusCode": request.status.rawValue,
+                "steps": request.chain.enumerated().map { index, unit -> [String: Any] in
+                    let decision = request.decisions.first { $0.step == index }
+                    return [
+                        "number": index + 1, "unit": units[unit].map { "\($0.code) \($0.name)" } ?? unit.rawValue,
+                        "decision": decision.map { local($0.approved ? "access_step_approved" : "access_step_refused") }
+                            ?? local(index == request.currentStep ? "access_step_awaiting" : "access_step_later"),
+                        "by": decision.flatMap { people[$0.approverID].map { "\($0.employeeID.value) \($0.displayName)" } } ?? "",
+                        "comment": decision?.comment ?? "",
+                    ]
+                },
+                "mayDecide": mayDecide,
+            ]
+        }
+        return ["requests": rows]
+    }
+}

@@ -25,6 +25,8 @@ struct NavigationItem: Sendable {
         .init(path: "/console/home", labelKey: "nav_home", permission: .consoleUse),
         .init(path: "/console/organisations", labelKey: "nav_organisations", permission: .organisationsRead),
         .init(path: "/console/users", labelKey: "nav_users", permission: .usersRead),
+        .init(path: "/console/exam", labelKey: "nav_exam", permission: .examTake),
+        .init(path: "/console/access-requests", labelKey: "nav_access_requests", permission: .consoleUse),
         .init(path: "/console/status", labelKey: "nav_status", permission: .systemStatusRead),
         .init(path: "/console/audit-log", labelKey: "nav_audit_log", permission: .auditLogRead),
         .init(path: "/console/preferences", labelKey: "nav_preferences", permission: .profileUpdate),
@@ -41,7 +43,8 @@ struct ConsoleRenderer: Sendable {
     }
 
     /// The names of the templates, for the catalogue test.
-    static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry"]
+    static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry",
+                                "account-password", "account-second-factor", "exam", "access-requests", "user-detail"]
 
     func page(
         _ template: String, titleKey: String, context: AppRequestContext, language: Language? = nil,

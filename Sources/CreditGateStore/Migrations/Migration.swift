@@ -21,6 +21,7 @@ public enum Migrations {
     public static let all: [Migration] = [
         Migration0001Foundation.migration,
         Migration0002AuditLog.migration,
+        Migration0003PeopleAndAccess.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -11,6 +11,8 @@ public protocol OrganisationRepository: Sendable {
     func find(code: String) async throws -> Organisation?
     /// Every unit, parents before children, siblings by code.
     func all() async throws -> [Organisation]
+    /// Changes a unit's name, region code and networks (its place in the tree and its code stay).
+    func update(_ organisation: Organisation, now: Date) async throws
 }
 
 public struct SQLOrganisationRepository: OrganisationRepository {
@@ -42,6 +44,23 @@ public struct SQLOrganisationRepository: OrganisationRepository {
             throw StoreError.duplicate("organisation code")
         } catch where ConstraintViolation.isForeignKey(error) {
             throw StoreError.missingReference("parent organisation")
+        }
+    }
+
+    public func update(_ organisation: Organisation, now: Date) async throws {
+        try await database.transaction { connection in
+            try await connection.update("organisations")
+                .set("name", to: SQLBind(organisation.name))
+                .set("region_code", to: SQLBind(organisation.regionCode.value))
+                .where("id", .equal, SQLBind(organisation.id.rawValue))
+                .run()
+            try await connection.delete(from: "organisation_networks").where("organisation_id", .equal, SQLBind(organisation.id.rawValue)).run()
+            for (position, network) in organisation.networks.enumerated() {
+                try await connection.insert(into: "organisation_networks")
+                    .columns("organisation_id", "position", "cidr")
+                    .values(SQLBind(organisation.id.rawValue), SQLBind(position), SQLBind(network.description))
+                    .run()
+            }
         }
     }
 

@@ -1,0 +1,222 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Hummingbird
+
+/// The console pages of people and access: accounts and their administration, organisation units, the access
+/// exam, and access requests with their level-by-level decisions.
+struct PeopleConsoleController {
+    let administration: AccountAdministration
+    let access: AccessService
+    let renderer: ConsoleRenderer
+
+    func addRoutes(to console: RouterGroup<AppRequestContext>) {
+        console.group().add(middleware: RequirePermission(.usersRead))
+            .get("users", use: users)
+            .get("users/{id}", use: userDetail)
+        console.group().add(middleware: RequirePermission(.usersManage))
+            .post("users", use: openAccount)
+            .post("users/{id}/actions", use: userAction)
+        console.group().add(middleware: RequirePermission(.organisationsRead)).get("organisations", use: organisations)
+        console.group().add(middleware: RequirePermission(.organisationsManage)).post("organisations", use: createOrganisation)
+        console.group().add(middleware: RequirePermission(.examTake))
+            .get("exam", use: exam)
+            .post("exam", use: startExam)
+            .post("exam/{id}", use: submitExam)
+        console.group().add(middleware: RequirePermission(.consoleUse)).get("access-requests", use: accessRequests)
+        console.group().add(middleware: RequirePermission(.accessApprove)).post("access-requests/{id}", use: decide)
+    }
+
+    // MARK: Accounts
+
+    @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await usersPage(context: context, extra: [:], status: .ok)
+    }
+
+    private func usersPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let local = Localizer(context.language)
+        let units = try await administration.visibleOrganisations(for: identity)
+        var page = ConsolePages.users(try await administration.visibleUsers(for: identity), organisations: units, local)
+        if identity.permissions.contains(.usersManage) {
+            page["canManage"] = true
+            page["units"] = units.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] }
+            page["grantable"] = Role.grantable(by: identity.user.roles).sorted().map { ["value": $0.rawValue, "label": local($0.nameKey)] }
+        }
+        page.merge(extra) { _, new in new }
+        return renderer.page("users", titleKey: "users_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func openAccount(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        do {
+            let roles = try Set((form.all["roles"] ?? []).map { name in
+                guard let role = Role(rawValue: name) else { throw CreditGateError(.validationFailed, detailKey: "role_unknown") }
+                return role
+            })
+            let opened = try await administration.openAccount(
+                by: try context.requireIdentity(), employeeID: form["employee_id"] ?? "", displayName: form["display_name"] ?? "",
+                organisationID: .init(form["organisation_id"] ?? ""), roles: roles, clientIP: context.clientIP)
+            return try await usersPage(context: context, extra: [
+                "opened": ["employeeID": opened.user.employeeID.value, "password": opened.initialPassword],
+            ], status: .created)
+        } catch let error as CreditGateError where error.kind.status < 500 {
+            return try await usersPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)], status: .init(code: error.kind.status))
+        }
+    }
+
+    @Sendable func userDetail(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await detailPage(id: .init(try context.parameters.require("id")), context: context, extra: [:], status: .ok)
+    }
+
+    private func detailPage(id: User.ID, context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let user = try await administration.user(id, for: identity)
+        let units = try await administration.visibleOrganisations(for: identity)
+        var page = ConsolePages.userDetail(user, organisations: units, canManage: identity.permissions.contains(.usersManage)
+                                           && identity.user.id != user.id, Localizer(context.language))
+        page.merge(extra) { _, new in new }
+        return renderer.page("user-detail", titleKey: "user_detail_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func userAction(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let id = User.ID(try context.parameters.require("id"))
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        do {
+            var extra: [String: Any] = ["done": local("user_action_done")]
+            switch form["action"] ?? "" {
+            case "password_reset":
+                extra["temporaryPassword"] = try await administration.resetPassword(by: identity, id, clientIP: context.clientIP)
+            case "second_factor_reset": try await administration.resetSecondFactor(by: identity, id, clientIP: context.clientIP)
+            case "suspend": _ = try await administration.suspend(by: identity, id, clientIP: context.clientIP)
+            case "reinstate": _ = try await administration.reinstate(by: identity, id, clientIP: context.clientIP)
+            case "exam_permit": try await administration.grantExamPermit(by: identity, id, clientIP: context.clientIP)
+            case "confirm_organisation": _ = try await administration.confirmOrganisation(by: identity, id, clientIP: context.clientIP)
+            default: throw CreditGateError(.validationFailed, detailKey: "user_action_unknown")
+            }
+            return try await detailPage(id: id, context: context, extra: extra, status: .ok)
+        } catch let error as CreditGateError where error.kind.status < 500 && error.kind != .notFound {
+            return try await detailPage(id: id, context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
+                                        status: .init(code: error.kind.status))
+        }
+    }
+
+    // MARK: Organisation units
+
+    @Sendable func organisations(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await organisationsPage(context: context, extra: [:], status: .ok)
+    }
+
+    private func organisationsPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let local = Localizer(context.language)
+        let units = try await administration.visibleOrganisations(for: identity)
+        var page = ConsolePages.organisations(units, local)
+        if identity.permissions.contains(.organisationsManage) {
+            page["canManage"] = true
+            page["parents"] = units.filter { $0.kind != .subBranch }.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] }
+            page["kinds"] = Organisation.Kind.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] }
+        }
+        page.merge(extra) { _, new in new }
+        return renderer.page("organisations", titleKey: "orgs_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func createOrganisation(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        do {
+            guard let kind = Organisation.Kind(rawValue: form["kind"] ?? "") else {
+                throw CreditGateError(.validationFailed, detailKey: "org_kind_parent_mismatch")
+            }
+            let parent = (form["parent_id"] ?? "").isEmpty ? nil : Organisation.ID(form["parent_id"] ?? "")
+            let networks = (form["networks"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\n" || $0 == "\r" }).map(String.init)
+            let unit = try await administration.createOrganisation(
+                by: try context.requireIdentity(), code: form["code"] ?? "", name: form["name"] ?? "", kind: kind, parentID: parent,
+                regionCode: form["region_code"] ?? "", networks: networks, clientIP: context.clientIP)
+            return try await organisationsPage(context: context, extra: ["created": "\(unit.code) \(unit.name)"], status: .created)
+        } catch let error as CreditGateError where error.kind.status < 500 {
+            return try await organisationsPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
+                                               status: .init(code: error.kind.status))
+        }
+    }
+
+    // MARK: The access exam
+
+    @Sendable func exam(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await examPage(context: context, paper: nil, extra: [:], status: .ok)
+    }
+
+    private func examPage(context: AppRequestContext, paper: AccessService.Paper?, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let attempts = try await access.attempts(for: identity)
+        var page = ConsolePages.exam(user: identity.user, attempts: attempts, paper: paper, language: context.language, Localizer(context.language))
+        page.merge(extra) { _, new in new }
+        return renderer.page("exam", titleKey: "exam_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func startExam(_ request: Request, context: AppRequestContext) async throws -> Response {
+        do {
+            let paper = try await access.start(for: try context.requireIdentity(), clientIP: context.clientIP)
+            return try await examPage(context: context, paper: paper, extra: [:], status: .ok)
+        } catch let error as CreditGateError where error.kind == .conflict || error.kind == .forbidden {
+            return try await examPage(context: context, paper: nil, extra: ["error": Localizer(context.language)(error.detailKey ?? "detail_forbidden")],
+                                      status: .init(code: error.kind.status))
+        }
+    }
+
+    @Sendable func submitExam(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        var answers: [String: Int] = [:]
+        for (name, value) in form.fields where name.hasPrefix("q_") {
+            if let position = Int(value) { answers[String(name.dropFirst(2))] = position }
+        }
+        let local = Localizer(context.language)
+        do {
+            let submission = try await access.submit(attemptID: try context.parameters.require("id"), answers: answers,
+                                                     for: try context.requireIdentity(), clientIP: context.clientIP)
+            let message = local(submission.outcome.passed ? "exam_passed" : submission.outcome.late ? "exam_late" : "exam_failed")
+                .replacingOccurrences(of: "{score}", with: String(submission.outcome.score))
+                .replacingOccurrences(of: "{mark}", with: String(submission.outcome.passMark))
+            return try await examPage(context: context, paper: nil, extra: [submission.outcome.passed ? "passed" : "failed": message], status: .ok)
+        } catch let error as CreditGateError where error.kind == .conflict {
+            return try await examPage(context: context, paper: nil, extra: ["error": local(error.detailKey ?? "exam_already_submitted")], status: .conflict)
+        }
+    }
+
+    // MARK: Access requests
+
+    @Sendable func accessRequests(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await requestsPage(context: context, extra: [:], status: .ok)
+    }
+
+    private func requestsPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let requests = try await access.visibleRequests(for: identity)
+        let units = try await administration.visibleOrganisations(for: identity)
+        let people = identity.permissions.contains(.usersRead) ? try await administration.visibleUsers(for: identity) : [identity.user]
+        var page = ConsolePages.accessRequests(requests, viewer: identity, users: people, organisations: units, Localizer(context.language))
+        page.merge(extra) { _, new in new }
+        return renderer.page("access-requests", titleKey: "access_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func decide(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        do {
+            _ = try await access.decide(.init(try context.parameters.require("id")), approve: form["decision"] == "approve",
+                                        comment: form["comment"] ?? "", by: try context.requireIdentity(), clientIP: context.clientIP)
+            return try await requestsPage(context: context, extra: ["done": local("access_decided")], status: .ok)
+        } catch let error as CreditGateError where error.kind.status < 500 && error.kind != .notFound {
+            return try await requestsPage(context: context, extra: ["error": local(error.detailKey ?? "detail_forbidden")],
+                                          status: .init(code: error.kind.status))
+        }
+    }
+}
