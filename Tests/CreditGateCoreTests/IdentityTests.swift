@@ -14,12 +14,12 @@ import Testing
         for role in Role.allCases {
             #expect(PermissionMatrix.standard.allows([role], .consoleUse))
         }
-        #expect(PermissionMatrix.standard.permissions(for: [.queryOperator]) == [.consoleUse, .profileUpdate])
+        #expect(PermissionMatrix.standard.permissions(for: [.queryOperator]) == [.consoleUse, .profileUpdate, .examTake])
     }
 
     @Test func permissionsAreTheUnionOfRoles() {
         let union = PermissionMatrix.standard.permissions(for: [.queryOperator, .creditAdministrator])
-        #expect(union == PermissionMatrix.standard.permissions(for: [.creditAdministrator]))
+        #expect(union == PermissionMatrix.standard.permissions(for: [.creditAdministrator]).union([.examTake]))
         #expect(!union.contains(.systemStatusRead))
     }
 

@@ -168,7 +168,7 @@ import Testing
             let (csrf, cookie) = try await client.execute(uri: "/console/sign-in", method: .get) { response async throws in
                 (try #require(response.csrfField), try #require(response.cookie("cg_csrf")))
             }
-            let form = ByteBuffer(string: "_csrf=\(csrf)&employee_id=A0001&password=\(TestBank.password)")
+            let form = ByteBuffer(string: "_csrf=\(csrf)&employee_id=A0001&password=\(TestBank.password)&code=\(bank.nextCode())")
             var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "cg_csrf=\(cookie)"]
             headers[HTTPField.Name("Sec-Fetch-Site")!] = "same-site"
             try await client.execute(uri: "/console/sign-in", method: .post, headers: headers, body: form) { response async throws in

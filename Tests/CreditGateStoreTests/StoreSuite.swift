@@ -131,7 +131,7 @@ import Testing
             let organisation = try await migratedWithHeadOffice(database)
             let repository = SQLUserRepository(database: database)
             let person = user("E1001", in: organisation, roles: [.approver, .queryOperator])
-            try await repository.create(person, passwordHash: "$2b$04$hash", now: Self.now)
+            try await repository.create(person, passwordHash: "$2b$04$hash", mustChangePassword: false, now: Self.now)
             #expect(try await repository.find(person.id) == person)
             let credentials = try #require(try await repository.credentials(for: EmployeeID("e1001")!))
             #expect(credentials.user == person)
@@ -147,9 +147,9 @@ import Testing
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in
             let organisation = try await migratedWithHeadOffice(database)
             let repository = SQLUserRepository(database: database)
-            try await repository.create(user("E1001", in: organisation), passwordHash: "h", now: Self.now)
+            try await repository.create(user("E1001", in: organisation), passwordHash: "h", mustChangePassword: false, now: Self.now)
             await #expect(throws: StoreError.duplicate("employee ID")) {
-                try await repository.create(user("e1001", in: organisation), passwordHash: "h", now: Self.now)
+                try await repository.create(user("e1001", in: organisation), passwordHash: "h", mustChangePassword: false, now: Self.now)
             }
             #expect(try await repository.all().count == 1)
         }
@@ -162,7 +162,7 @@ import Testing
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in
             let organisation = try await migratedWithHeadOffice(database)
             let person = user("E1001", in: organisation)
-            try await SQLUserRepository(database: database).create(person, passwordHash: "h", now: Self.now)
+            try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
             let sessions = SQLSessionRepository(database: database)
             let session = StoredSession(tokenHash: "abc", userID: person.id, csrfToken: "csrf", createdAt: Self.now,
                                         lastSeenAt: Self.now, clientIP: "10.10.1.2")

@@ -12,6 +12,16 @@ public struct QRCode: Sendable, Equatable {
     /// 7 % (`low`), 15 % (`medium`), 25 % (`quartile`) and 30 % (`high`).
     public enum Correction: Sendable, CaseIterable {
         case low, medium, quartile, high
+
+        /// The row of this level in the block tables.
+        fileprivate var tableRow: Int {
+            switch self {
+            case .low: 0
+            case .medium: 1
+            case .quartile: 2
+            case .high: 3
+            }
+        }
     }
 
     /// The symbol version, 1...40; it fixes the size.
@@ -192,41 +202,42 @@ extension QRCode {
 // MARK: - Error correction (7.5, 7.6)
 
 extension QRCode {
-    /// Error-correction codewords per block, by correction level, for versions 1...40 (ISO/IEC 18004 Table 9).
-    private static let ecCodewordsPerBlock: [Correction: [Int]] = [
-        .low: [
+    /// Error-correction codewords per block for versions 1...40 (ISO/IEC 18004 Table 9), one row per correction
+    /// level in the order low, medium, quartile, high (`Correction.tableRow`).
+    private static let ecCodewordsPerBlock: [[Int]] = [
+        [ // low
             7, 10, 15, 20, 26, 18, 20, 24, 30, 18, 20, 24, 26, 30, 22, 24, 28, 30, 28, 28,
             28, 28, 30, 30, 26, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
         ],
-        .medium: [
+        [ // medium
             10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26,
             26, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
         ],
-        .quartile: [
+        [ // quartile
             13, 22, 18, 26, 18, 24, 18, 22, 20, 24, 28, 26, 24, 20, 30, 24, 28, 28, 26, 30,
             28, 30, 30, 30, 30, 28, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
         ],
-        .high: [
+        [ // high
             17, 28, 22, 16, 22, 28, 26, 26, 24, 28, 24, 28, 22, 24, 24, 30, 28, 28, 26, 28,
             30, 24, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30,
         ],
     ]
 
-    /// Number of error-correction blocks, by correction level, for versions 1...40 (ISO/IEC 18004 Table 9).
-    private static let blockCounts: [Correction: [Int]] = [
-        .low: [
+    /// Number of error-correction blocks for versions 1...40 (ISO/IEC 18004 Table 9), rows as above.
+    private static let blockCounts: [[Int]] = [
+        [ // low
             1, 1, 1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 4, 6, 6, 6, 6, 7, 8,
             8, 9, 9, 10, 12, 12, 12, 13, 14, 15, 16, 17, 18, 19, 19, 20, 21, 22, 24, 25,
         ],
-        .medium: [
+        [ // medium
             1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16,
             17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
         ],
-        .quartile: [
+        [ // quartile
             1, 1, 2, 2, 4, 4, 6, 6, 8, 8, 8, 10, 12, 16, 12, 17, 16, 18, 21, 20,
             23, 23, 25, 27, 29, 34, 34, 35, 38, 40, 43, 45, 48, 51, 53, 56, 59, 62, 65, 68,
         ],
-        .high: [
+        [ // high
             1, 1, 2, 4, 4, 4, 5, 6, 8, 8, 11, 11, 16, 16, 18, 16, 19, 21, 25, 25,
             25, 34, 30, 32, 35, 37, 40, 42, 45, 48, 51, 54, 57, 60, 63, 66, 70, 74, 77, 81,
         ],
@@ -234,10 +245,7 @@ extension QRCode {
 
     /// The (error-correction codewords per block, number of blocks) of Table 9. Requires `1 <= version <= 40`.
     static func blockLayout(version: Int, correction: Correction) -> (ecPerBlock: Int, blocks: Int) {
-        // Both tables hold all four levels; `?? []` only keeps the compiler from asking for a force-unwrap.
-        let ecPerBlock = ecCodewordsPerBlock[correction] ?? []
-        let blocks = blockCounts[correction] ?? []
-        return (ecPerBlock[version - 1], blocks[version - 1])
+        (ecCodewordsPerBlock[correction.tableRow][version - 1], blockCounts[correction.tableRow][version - 1])
     }
 
     /// Modules left for codewords once every function pattern and the format and version areas are placed.
@@ -590,12 +598,15 @@ extension QRCode {
                     }
                 }
             }
-            // Rule 4: 10 points for each full 5 % step the dark share is away from 50 %. In integers:
-            // |dark/total − 1/2| / (1/20) = |20·dark − 10·total| / total.
-            let darkCount = dark.reduce(0) { $0 + ($1 ? 1 : 0) }
-            let total = size * size
-            score += 10 * (abs(20 * darkCount - 10 * total) / total)
+            score += Self.balancePenalty(darkCount: dark.reduce(0) { $0 + ($1 ? 1 : 0) }, total: size * size)
             return score
+        }
+
+        /// Rule 4: 10 points for each full 5 % step the dark share is away from 50 %. Kept in integers, as
+        /// |dark/total − 1/2| / (1/20) = |20·dark − 10·total| / total, so no rounding decides a boundary.
+        /// Requires `total > 0`.
+        static func balancePenalty(darkCount: Int, total: Int) -> Int {
+            10 * (abs(20 * darkCount - 10 * total) / total)
         }
 
         /// Rule 1: a run of five or more modules of one colour in a line scores 3, plus 1 for each module past five.

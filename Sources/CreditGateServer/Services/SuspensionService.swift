@@ -63,16 +63,17 @@ public struct SuspensionService: Sendable {
 }
 
 /// Runs the automatic suspension on a fixed interval for as long as the server runs. A failed run is logged and
-/// retried at the next interval; it never stops the server.
+/// retried at the next interval; it never stops the server. The wait ends at graceful shutdown, so stopping the
+/// server does not wait out the interval.
 struct SuspensionScheduler: Service {
     let service: SuspensionService
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }
