@@ -67,3 +67,24 @@ import Testing
         }
     }
 }
+
+/// The shipped question bank: at least 40 real questions in both languages, and it parses.
+@Suite struct BundledQuestionBankTests {
+    @Test func theBundledBankHasAtLeastFortyBilingualQuestions() throws {
+        let bank = try QuestionBank.parse(try BundledResources.data("exam/question-bank.json"), minimumQuestions: 40)
+        #expect(bank.questions.count >= 40)
+        #expect(Set(bank.questions.map(\.topic)).isSuperset(of: ["regulation", "notice102", "pipl"]))
+    }
+
+    @Test func everyNewCatalogueKeyOfTheDomainExists() {
+        let keys = PasswordPolicy.Violation.allCases.map(\.rawValue) + SuspensionReason.allCases.map(\.nameKey)
+            + Employment.allCases.map(\.nameKey) + AccessRequest.Status.allCases.map(\.nameKey) + Responsibility.allCases.map(\.nameKey)
+            + [AccessRequest.Refusal.ownRequest, .alreadyDecided, .notThisLevel, .notPending, .reasonRequired].map(\.rawValue)
+            + [Reinstatement.Refusal.notSuspended, .tooEarly, .personLeft].map(\.rawValue)
+            + [QuestionBank.Problem.unreadable, .wrongFormat, .duplicateID, .badQuestion, .tooFewQuestions].map(\.rawValue)
+            + AuditEvent.Kind.allCases.map(\.nameKey) + Permission.allCases.map { "permission_\($0.rawValue)" }
+        for key in keys {
+            #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "\(key)")
+        }
+    }
+}

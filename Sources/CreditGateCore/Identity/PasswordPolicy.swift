@@ -71,13 +71,19 @@ public struct PasswordPolicy: Sendable {
         return parts
     }
 
-    /// A common password as it is, or with digits and symbols stripped from both ends (`!Password2024` →
-    /// `password`), or with the usual letter-for-symbol swaps undone (`P@ssw0rd` → `password`).
+    /// A common password as it is, with symbols stripped from both ends (`qwerty123456!` → `qwerty123456`), with
+    /// digits and symbols stripped (`!Password2024` → `password`), or with the usual letter-for-symbol swaps undone
+    /// (`P@ssw0rd` → `password`).
     func isCommon(_ folded: String) -> Bool {
         guard !commonPasswords.isEmpty else { return false }
-        let stripped = String(folded.drop(while: { !$0.isLetter }).reversed().drop(while: { !$0.isLetter }).reversed())
-        let unswapped = String(stripped.map { Self.swaps[$0] ?? $0 })
-        return [folded, stripped, unswapped].contains { $0.count >= 4 && commonPasswords.contains($0) }
+        func trimmed(_ text: String, keep: (Character) -> Bool) -> String {
+            String(text.drop(while: { !keep($0) }).reversed().drop(while: { !keep($0) }).reversed())
+        }
+        let withoutSymbols = trimmed(folded) { $0.isLetter || $0.isNumber }
+        let withoutDigits = trimmed(withoutSymbols) { !$0.isNumber }
+        let unswapped = String(withoutDigits.map { Self.swaps[$0] ?? $0 })
+        let stripped = trimmed(folded) { $0.isLetter }
+        return [folded, withoutSymbols, withoutDigits, unswapped, stripped].contains { $0.count >= 4 && commonPasswords.contains($0) }
     }
 
     static let swaps: [Character: Character] = ["@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t"]
