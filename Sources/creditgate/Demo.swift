@@ -58,6 +58,9 @@ struct Demo: AsyncParsableCommand {
                 let role = "\(chinese(account.role.nameKey)) / \(english(account.role.nameKey))"
                 lines.append("  \(account.employeeID)  \(account.password)  \(account.displayName)  \(role)  [\(account.organisationCode)]")
             }
+            lines.append("")
+            lines.append("At first sign-in each account enrols a second factor: scan the QR code with an authenticator app (TOTP).")
+            lines.append("首次登录时须绑定动态口令：用身份验证器应用扫描页面上的二维码。")
         }
         lines.append("")
         FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8 + [10]))

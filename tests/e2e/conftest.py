@@ -5,6 +5,8 @@ import pathlib
 import pytest
 import requests
 
+import accounts
+
 
 def _env(name):
     value = os.environ.get(name)
@@ -37,10 +39,9 @@ def artifacts():
 
 @pytest.fixture()
 def token(base_url, admin):
-    response = requests.post(f"{base_url}/api/v1/sessions", json=admin, timeout=10)
-    assert response.status_code == 201, response.text
-    yield response.json()["token"]
-    requests.delete(f"{base_url}/api/v1/sessions/current", headers={"Authorization": f"Bearer {response.json()['token']}"}, timeout=10)
+    value = accounts.sign_in(base_url, admin["employeeId"], admin["password"])
+    yield value
+    requests.delete(f"{base_url}/api/v1/sessions/current", headers={"Authorization": f"Bearer {value}"}, timeout=10)
 
 
 def make_browser(language):

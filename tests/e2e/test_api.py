@@ -3,6 +3,8 @@ import uuid
 
 import requests
 
+import accounts
+
 PROBLEM = "application/problem+json"
 
 
@@ -49,13 +51,15 @@ def test_bad_bodies_are_4xx_never_5xx(base_url):
 
 
 def test_sign_in_me_and_sign_out(base_url, admin):
-    session = requests.post(f"{base_url}/api/v1/sessions", json=admin, timeout=10)
-    assert session.status_code == 201
-    token = session.json()["token"]
+    # Without the second factor the password alone opens nothing once one is enrolled.
+    token = accounts.sign_in(base_url, admin["employeeId"], admin["password"])
+    bare = requests.post(f"{base_url}/api/v1/sessions", json=admin, timeout=10)
+    assert problem(bare, 401, "invalid-credentials")["detail"]
     headers = {"Authorization": f"Bearer {token}"}
     me = requests.get(f"{base_url}/api/v1/me", headers=headers, timeout=5).json()
     assert me["user"]["employeeId"] == admin["employeeId"]
     assert me["user"]["roles"] == ["system_administrator"]
+    assert me["stage"] == "full"
     organisations = requests.get(f"{base_url}/api/v1/organisations", headers=headers, timeout=5).json()["organisations"]
     assert [unit["code"] for unit in organisations] == ["E2E-HO"]
     assert requests.delete(f"{base_url}/api/v1/sessions/current", headers=headers, timeout=5).status_code == 204

@@ -6,6 +6,8 @@ import time
 
 import requests
 
+import accounts
+
 from logverifier import LogVerifier, leaf_hash, node_hash, root, verify_consistency, verify_inclusion
 from test_demo import ACCOUNT, free_port, run_demo, stop
 
@@ -30,19 +32,25 @@ def sign_in(port, employee_id, password):
     return response
 
 
+def signed_in(port, realm, employee_id, password):
+    """A token after the full sign-in (password, then the second factor, enrolled on first use)."""
+    return accounts.sign_in(f"http://127.0.0.1:{port}", employee_id, password, realm=realm)
+
+
 def test_both_verifiers_accept_the_log_and_reject_every_tampering(binary, tmp_path):
     port = free_port()
     first = run_demo(binary, tmp_path, port)
     printed = stop(first)
-    accounts = dict(ACCOUNT.findall(printed))
+    printed_accounts = dict(ACCOUNT.findall(printed))
     demo = run_demo(binary, tmp_path, port)
     try:
         # Traffic: sign-ins, failures, refusals, all recorded.
-        for employee_id, password in accounts.items():
-            assert sign_in(port, employee_id, password).status_code == 201
+        realm = str(tmp_path)
+        for employee_id, password in printed_accounts.items():
+            assert signed_in(port, realm, employee_id, password)
             assert sign_in(port, employee_id, "Not-the-password-9").status_code == 401
-        token = sign_in(port, "D0005", accounts["D0005"]).json()["token"]
-        operator = sign_in(port, "D0003", accounts["D0003"]).json()["token"]
+        token = signed_in(port, realm, "D0005", printed_accounts["D0005"])
+        operator = signed_in(port, realm, "D0003", printed_accounts["D0003"])
         refused = requests.get(f"http://127.0.0.1:{port}/api/v1/log/entries?start=0&end=1",
                                headers={"Authorization": f"Bearer {operator}"}, timeout=10)
         assert refused.status_code == 403

@@ -5,6 +5,8 @@ import subprocess
 import time
 
 import requests
+
+import accounts
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -53,17 +55,17 @@ def test_demo_seeds_once_and_keeps_its_data(binary, tmp_path):
         time.sleep(0.2)
     finally:
         printed = stop(first)
-    accounts = dict(ACCOUNT.findall(printed))
-    assert sorted(accounts) == ["D0001", "D0002", "D0003", "D0004", "D0005", "D0006"], printed
+    printed_accounts = dict(ACCOUNT.findall(printed))
+    assert sorted(printed_accounts) == ["D0001", "D0002", "D0003", "D0004", "D0005", "D0006"], printed
     assert (tmp_path / "creditgate-data" / "creditgate.sqlite").exists()
     assert oct((tmp_path / "creditgate-data" / "secrets" / "master.key").stat().st_mode & 0o777) == "0o600"
 
     second = run_demo(binary, tmp_path, port)
     try:
-        token = requests.post(f"http://127.0.0.1:{port}/api/v1/sessions",
-                              json={"employeeId": "D0001", "password": accounts["D0001"]}, timeout=10)
-        assert token.status_code == 201, token.text
-        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        if not os.environ.get("CREDITGATE_E2E_NO_BROWSER"):
+            sign_in_and_out_in_a_browser(port, str(tmp_path), "D0001", printed_accounts["D0001"])
+        token = signed_in(port, str(tmp_path), "D0001", printed_accounts["D0001"])
+        headers = {"Authorization": f"Bearer {token}"}
         units = requests.get(organisations_url, headers=headers, timeout=5).json()["organisations"]
         assert [unit["code"] for unit in units] == ["DEMO-HO", "DEMO-GD", "DEMO-SH"]
         assert {unit["regionCode"][:2] for unit in units} == {"11", "31", "44"}
@@ -72,23 +74,37 @@ def test_demo_seeds_once_and_keeps_its_data(binary, tmp_path):
         assert len(users) == 6
         assert sorted(role for user in users for role in user["roles"]) == sorted([
             "system_administrator", "credit_administrator", "query_operator", "approver", "compliance_auditor", "data_officer"])
-        if not os.environ.get("CREDITGATE_E2E_NO_BROWSER"):
-            sign_in_and_out_in_a_browser(port, "D0001", accounts["D0001"])
     finally:
         printed_again = stop(second)
     assert "seeded before" in printed_again
     assert not ACCOUNT.findall(printed_again)
 
 
-def sign_in_and_out_in_a_browser(port, employee_id, password):
-    """The printed demo administrator signs in and out in headless Chromium, in both languages."""
+def signed_in(port, realm, employee_id, password):
+    return accounts.sign_in(f"http://127.0.0.1:{port}", employee_id, password, realm=realm)
+
+
+def sign_in_and_out_in_a_browser(port, realm, employee_id, password):
+    """The printed demo administrator signs in and out in headless Chromium, in both languages. The first time, the
+    console asks for a second factor: the test reads the secret the page shows (as a person would type it into an
+    authenticator app) and confirms it with a code; the second time it signs in with password and code."""
     for language, welcome in (("zh-CN", "欢迎使用 CreditGate。"), ("en", "Welcome to CreditGate.")):
         browser = make_browser(language)
         try:
             browser.get(f"http://127.0.0.1:{port}/console")
             browser.find_element(By.ID, "employee_id").send_keys(employee_id)
             browser.find_element(By.ID, "password").send_keys(password)
+            if accounts.entry(realm, employee_id).get("secret"):
+                browser.find_element(By.ID, "code").send_keys(accounts.next_code(realm, employee_id))
             browser.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
+            if not accounts.entry(realm, employee_id).get("secret"):
+                WebDriverWait(browser, 15).until(expected_conditions.url_contains("/console/account/second-factor"))
+                qr = browser.find_element(By.CSS_SELECTOR, "[data-testid=totp-qr] svg")
+                assert qr.get_attribute("role") == "img"
+                secret = browser.find_element(By.CSS_SELECTOR, "[data-testid=totp-secret]").text.replace(" ", "")
+                accounts.remember(realm, employee_id, secret=secret, last_step=-1)
+                browser.find_element(By.ID, "code").send_keys(accounts.next_code(realm, employee_id))
+                browser.find_element(By.CSS_SELECTOR, "[data-testid=confirm-totp]").click()
             WebDriverWait(browser, 15).until(expected_conditions.url_contains("/console/home"))
             assert browser.find_element(By.CSS_SELECTOR, "[data-testid=welcome]").text == welcome
             assert browser.find_element(By.CSS_SELECTOR, "[data-testid=user-name]").text == "王建国"

@@ -1,0 +1,136 @@
+"""People and access in a real headless Chromium, in Chinese: an administrator creates a branch, a sub-branch and
+their staff; a loan officer signs in for the first time (new password, second factor from the QR page), fails the
+access exam, passes it; the credit administrators of the sub-branch and the branch approve level by level; the
+officer signs in with password and TOTP and has query rights."""
+import json
+import os
+import pathlib
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+import accounts
+from conftest import make_browser
+
+BANK = pathlib.Path(__file__).resolve().parents[2] / "Sources/CreditGateServer/Resources/exam/question-bank.json"
+
+
+def wait(browser, condition):
+    return WebDriverWait(browser, 20).until(condition)
+
+
+def sign_in(browser, base_url, employee_id, password):
+    """Signs in through the console, finishing a forced password change and the second-factor enrolment when the
+    console asks for them. Returns the password in force."""
+    password = accounts.password_of(base_url, employee_id, password)
+    browser.get(f"{base_url}/console/sign-in")
+    browser.find_element(By.ID, "employee_id").send_keys(employee_id)
+    browser.find_element(By.ID, "password").send_keys(password)
+    if accounts.entry(base_url, employee_id).get("secret"):
+        browser.find_element(By.ID, "code").send_keys(accounts.next_code(base_url, employee_id))
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=sign-in]").click()
+    wait(browser, lambda b: "/console/home" in b.current_url or "/console/account/" in b.current_url)
+    if "/console/account/password" in browser.current_url:
+        new = password[:16] + "-Cg7x"
+        browser.find_element(By.ID, "current_password").send_keys(password)
+        browser.find_element(By.ID, "new_password").send_keys(new)
+        browser.find_element(By.ID, "confirm_password").send_keys(new)
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=change-password]").click()
+        accounts.remember(base_url, employee_id, password=new)
+        password = new
+        wait(browser, lambda b: "/console/account/password" not in b.current_url)
+    if "/console/account/second-factor" in browser.current_url:
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=totp-qr] svg path").get_attribute("d")
+        secret = browser.find_element(By.CSS_SELECTOR, "[data-testid=totp-secret]").text.replace(" ", "")
+        accounts.remember(base_url, employee_id, secret=secret, last_step=-1)
+        browser.find_element(By.ID, "code").send_keys(accounts.next_code(base_url, employee_id))
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=confirm-totp]").click()
+    wait(browser, expected_conditions.url_contains("/console/home"))
+    return password
+
+
+def sign_out(browser):
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=sign-out]").click()
+    wait(browser, expected_conditions.url_contains("/console/sign-in"))
+
+
+def create_unit(browser, base_url, code, name, kind, parent, region):
+    browser.get(f"{base_url}/console/organisations")
+    browser.find_element(By.ID, "code").send_keys(code)
+    browser.find_element(By.ID, "name").send_keys(name)
+    Select(browser.find_element(By.ID, "kind")).select_by_value(kind)
+    Select(browser.find_element(By.ID, "parent_id")).select_by_visible_text(parent)
+    browser.find_element(By.ID, "region_code").send_keys(region)
+    browser.find_element(By.ID, "networks").send_keys("10.77.0.0/16 fd00:77::/48")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=create-organisation]").click()
+    assert code in wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=org-created]"))).text
+
+
+def open_account(browser, base_url, employee_id, name, unit, role):
+    browser.get(f"{base_url}/console/users")
+    browser.find_element(By.ID, "employee_id").send_keys(employee_id)
+    browser.find_element(By.ID, "display_name").send_keys(name)
+    Select(browser.find_element(By.ID, "organisation_id")).select_by_visible_text(unit)
+    browser.find_element(By.CSS_SELECTOR, f"[data-testid=role-{role}]").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=open-account]").click()
+    return wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=initial-password]"))).text
+
+
+def answer_exam(browser, correctly):
+    bank = {question["id"]: question for question in json.loads(BANK.read_text())["questions"]}
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=start-exam]").click()
+    paper = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=exam-paper]")))
+    for fieldset in paper.find_elements(By.CSS_SELECTOR, "fieldset.question"):
+        question = bank[fieldset.get_attribute("data-question")]
+        right = question["options"][question["answer"]]["zh"]
+        labels = fieldset.find_elements(By.CSS_SELECTOR, "label.choice")
+        chosen = next(label for label in labels if (label.text.strip() == right) == correctly)
+        chosen.find_element(By.TAG_NAME, "input").click()
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=submit-exam]").click()
+
+
+def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifacts):
+    if os.environ.get("CREDITGATE_E2E_NO_BROWSER"):
+        pytest.skip("chromium or chromedriver is not installed")
+    browser = make_browser("zh-CN")
+    try:
+        sign_in(browser, base_url, admin["employeeId"], admin["password"])
+        create_unit(browser, base_url, "E2E-BR", "端到端分行", "branch", "E2E-HO 端到端测试银行总行", "310101")
+        create_unit(browser, base_url, "E2E-SB", "端到端支行", "sub_branch", "E2E-BR 端到端分行", "310115")
+        passwords = {
+            "E2E-CA1": open_account(browser, base_url, "E2E-CA1", "支行征信管理员", "E2E-SB 端到端支行", "credit_administrator"),
+            "E2E-CA2": open_account(browser, base_url, "E2E-CA2", "分行征信管理员", "E2E-BR 端到端分行", "credit_administrator"),
+            "E2E-LO": open_account(browser, base_url, "E2E-LO", "客户经理", "E2E-SB 端到端支行", "query_operator"),
+        }
+        browser.save_screenshot(str(artifacts / "people-users.png"))
+        sign_out(browser)
+
+        sign_in(browser, base_url, "E2E-LO", passwords["E2E-LO"])
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=query-rights]").text == "未开通"
+        browser.get(f"{base_url}/console/exam")
+        answer_exam(browser, correctly=False)
+        assert "未通过" in wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=exam-failed]"))).text
+        answer_exam(browser, correctly=True)
+        assert "100" in wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=exam-passed]"))).text
+        browser.save_screenshot(str(artifacts / "people-exam.png"))
+        sign_out(browser)
+
+        for approver in ("E2E-CA1", "E2E-CA2"):
+            sign_in(browser, base_url, approver, passwords[approver])
+            browser.get(f"{base_url}/console/access-requests")
+            request = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=access-request]")))
+            assert "E2E-LO" in request.text
+            request.find_element(By.CSS_SELECTOR, "[data-testid=approve]").click()
+            wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=action-done]")))
+            sign_out(browser)
+
+        sign_in(browser, base_url, "E2E-LO", passwords["E2E-LO"])
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=query-rights]").text == "已开通"
+        browser.get(f"{base_url}/console/access-requests")
+        assert "已批准" in browser.find_element(By.CSS_SELECTOR, "[data-testid=request-status]").text
+        browser.save_screenshot(str(artifacts / "people-approved.png"))
+    finally:
+        browser.quit()
