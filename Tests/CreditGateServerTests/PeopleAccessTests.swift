@@ -344,3 +344,155 @@ import Testing
         }
     }
 }
+
+/// The rest of the account lifecycle through the API: transfers, HR files, resets, throttling, responsibility and
+/// training.
+@Suite struct AccountLifecycleAPITests {
+    typealias Call = PeopleAccessTests
+
+    func head(_ client: some TestClientProtocol, _ admin: String) async throws -> String {
+        let (_, orgs) = try await Call.call(client, .get, "/api/v1/organisations", token: admin)
+        return try #require((orgs["organisations"] as? [[String: Any]])?.first?["id"] as? String)
+    }
+
+    func userID(_ client: some TestClientProtocol, _ admin: String, _ employeeID: String) async throws -> String {
+        let (_, users) = try await Call.call(client, .get, "/api/v1/users", token: admin)
+        return try #require((users["users"] as? [[String: Any]])?.first { $0["employeeId"] as? String == employeeID }?["id"] as? String)
+    }
+
+    @Test func anUnconfirmedTransferSuspendsTheAccount() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let headID = try await head(client, admin)
+            let (_, branch) = try await Call.call(client, .post, "/api/v1/organisations", token: admin, body:
+                #"{"code":"BR-GD","name":"广东分行","kind":"branch","parentId":"\#(headID)","regionCode":"440106"}"#)
+            let officer = try await userID(client, admin, "Q0001")
+            let (moved, user) = try await Call.call(client, .post, "/api/v1/users/\(officer)/transfer", token: admin,
+                                                    body: #"{"organisationId":"\#(try #require(branch["id"] as? String))"}"#)
+            #expect(moved == .ok)
+            #expect(user["organisationConfirmationDueAt"] != nil)
+            bank.clock.advance(by: 29 * 86_400)
+            let adminLater = try await client.apiToken("A0001", bank: bank)
+            let (_, early) = try await Call.call(client, .post, "/api/v1/suspension-runs", token: adminLater)
+            #expect((early["suspended"] as? [Any])?.isEmpty == true)
+            bank.clock.advance(by: 86_400)
+            let admin2 = try await client.apiToken("A0001", bank: bank)
+            let (_, late) = try await Call.call(client, .post, "/api/v1/suspension-runs", token: admin2)
+            #expect((late["suspended"] as? [[String: String]])?.map { $0["reason"] } == ["organisation_unconfirmed"])
+        }
+    }
+
+    @Test func aConfirmedTransferStaysActive() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let headID = try await head(client, admin)
+            let (_, branch) = try await Call.call(client, .post, "/api/v1/organisations", token: admin, body:
+                #"{"code":"BR-SH","name":"上海分行","kind":"branch","parentId":"\#(headID)","regionCode":"310101"}"#)
+            let officer = try await userID(client, admin, "Q0001")
+            _ = try await Call.call(client, .post, "/api/v1/users/\(officer)/transfer", token: admin,
+                                    body: #"{"organisationId":"\#(try #require(branch["id"] as? String))"}"#)
+            let (confirmed, user) = try await Call.call(client, .post, "/api/v1/users/\(officer)/organisation-confirmation", token: admin)
+            #expect(confirmed == .ok)
+            #expect(user["organisationConfirmationDueAt"] == nil)
+            let (again, _) = try await Call.call(client, .post, "/api/v1/users/\(officer)/organisation-confirmation", token: admin)
+            #expect(again == .conflict)
+        }
+    }
+
+    @Test func anHRFileAppliesWhatItCanAndReportsTheRest() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let officer = try await client.apiToken("Q0001", bank: bank)
+            let file = "employee_id,status\nQ0001,离职\nNOBODY1,left\nC0001,retired\njust-one-field\n"
+            let (status, result) = try await client.execute(uri: "/api/v1/hr/employment-imports", method: .post,
+                headers: [.authorization: "Bearer \(admin)", .contentType: "text/csv"], body: ByteBuffer(string: file)) { response async throws in
+                (response.status, try response.json())
+            }
+            #expect(status == .ok)
+            #expect(result["applied"] as? Int == 1)
+            #expect((result["problems"] as? [[String: Any]])?.compactMap { $0["line"] as? Int } == [3, 4, 5])
+            let (refused, _) = try await Call.call(client, .get, "/api/v1/me", token: officer)
+            #expect(refused == .unauthorized)
+            let (wrongType, _) = try await Call.call(client, .post, "/api/v1/hr/employment-imports", token: admin, body: "{}")
+            #expect(wrongType == .unsupportedMediaType)
+        }
+    }
+
+    @Test func resetsEndSessionsAndForceANewStart() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let officerToken = try await client.apiToken("Q0001", bank: bank)
+            let officer = try await userID(client, admin, "Q0001")
+            let (reset, temporary) = try await Call.call(client, .post, "/api/v1/users/\(officer)/password-reset", token: admin)
+            #expect(reset == .ok)
+            let (ended, _) = try await Call.call(client, .get, "/api/v1/me", token: officerToken)
+            #expect(ended == .unauthorized)
+            let password = try #require(temporary["temporaryPassword"] as? String)
+            let (_, session) = try await Call.call(client, .post, "/api/v1/sessions", token: "",
+                                                   body: #"{"employeeId":"Q0001","password":"\#(password)","code":"\#(bank.nextCode())"}"#)
+            #expect(session["stage"] as? String == "password_change")
+            // a lost device: the second factor is removed and enrolled again at the next sign-in
+            let (removed, _) = try await Call.call(client, .post, "/api/v1/users/\(officer)/second-factor-reset", token: admin)
+            #expect(removed == .noContent)
+            let (_, fresh) = try await Call.call(client, .post, "/api/v1/sessions", token: "", body: #"{"employeeId":"Q0001","password":"\#(password)"}"#)
+            #expect(fresh["stage"] as? String == "password_change")
+            // nobody resets their own credentials
+            let adminID = try await userID(client, admin, "A0001")
+            let (own, _) = try await Call.call(client, .post, "/api/v1/users/\(adminID)/password-reset", token: admin)
+            #expect(own == .forbidden)
+        }
+    }
+
+    @Test func anAddressThatKeepsFailingMustWait() async throws {
+        let bank = try await TestBank.make { $0.signInLimits.maximumFailuresPerAddress = 5 }
+        try await bank.application().test(.router) { client in
+            for number in 0..<5 {
+                let (status, _) = try await Call.call(client, .post, "/api/v1/sessions", token: "", body: #"{"employeeId":"GHOST\#(number)","password":"Wrong-pass-1"}"#)
+                #expect(status == .unauthorized)
+            }
+            let (throttled, problem) = try await Call.call(client, .post, "/api/v1/sessions", token: "",
+                                                           body: #"{"employeeId":"A0001","password":"\#(TestBank.password)","code":"\#(bank.nextCode())"}"#)
+            #expect(throttled == .tooManyRequests)
+            #expect(problem["type"] as? String == "urn:creditgate:problem:too-many-requests")
+            bank.clock.advance(by: 15 * 60)
+            _ = try await client.apiToken("A0001", bank: bank)
+        }
+    }
+
+    @Test func responsibilityAndTrainingAreRecordedAndReported() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let headID = try await head(client, admin)
+            let officer = try await userID(client, admin, "Q0001")
+            let (assigned, assignment) = try await Call.call(client, .put, "/api/v1/responsibilities", token: admin, body:
+                #"{"organisationId":"\#(headID)","responsibility":"leading_group_head","personName":"李行长"}"#)
+            #expect(assigned == .ok)
+            #expect(assignment["personName"] as? String == "李行长")
+            let (unknownKind, _) = try await Call.call(client, .put, "/api/v1/responsibilities", token: admin, body:
+                #"{"organisationId":"\#(headID)","responsibility":"mascot","personName":"x"}"#)
+            #expect(unknownKind == .unprocessableContent)
+            let auditor = try await client.apiToken("C0001", bank: bank)
+            let (_, list) = try await Call.call(client, .get, "/api/v1/responsibilities", token: auditor)
+            #expect((list["responsibilities"] as? [Any])?.count == 1)
+            let (_, before) = try await Call.call(client, .get, "/api/v1/training/coverage?year=2027", token: auditor)
+            #expect((before["untrained"] as? [[String: Any]])?.compactMap { $0["employeeId"] as? String } == ["Q0001"])
+            let (recorded, _) = try await Call.call(client, .post, "/api/v1/training/courses", token: admin, body:
+                #"{"title":"征信合规年度培训","heldOn":"2027-01-10","organisationId":"\#(headID)","attendance":[{"userId":"\#(officer)","score":92,"passed":true}]}"#)
+            #expect(recorded == .created)
+            let (badDate, _) = try await Call.call(client, .post, "/api/v1/training/courses", token: admin, body:
+                #"{"title":"x","heldOn":"2027-02-30","organisationId":"\#(headID)","attendance":[]}"#)
+            #expect(badDate == .unprocessableContent)
+            let (_, after) = try await Call.call(client, .get, "/api/v1/training/coverage?year=2027", token: auditor)
+            #expect((after["untrained"] as? [Any])?.isEmpty == true)
+            let (badYear, _) = try await Call.call(client, .get, "/api/v1/training/coverage?year=abc", token: auditor)
+            #expect(badYear == .badRequest)
+            let (readOnly, _) = try await Call.call(client, .post, "/api/v1/training/courses", token: auditor, body: "{}")
+            #expect(readOnly == .forbidden)
+        }
+    }
+}

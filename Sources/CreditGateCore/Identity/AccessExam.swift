@@ -41,6 +41,12 @@ public struct QuestionBank: Codable, Sendable, Equatable {
     public let title: BilingualText
     public let questions: [Question]
 
+    public init(format: String, title: BilingualText, questions: [Question]) {
+        self.format = format
+        self.title = title
+        self.questions = questions
+    }
+
     public static let formatName = "creditgate-question-bank/1"
 
     /// Why a bank file is refused; each case is a catalogue key.
@@ -102,9 +108,18 @@ public struct ExamPaper: Codable, Sendable, Equatable {
         public let questionID: String
         /// `optionOrder[i]` is the bank index of the option shown in position `i`.
         public let optionOrder: [Int]
+
+        public init(questionID: String, optionOrder: [Int]) {
+            self.questionID = questionID
+            self.optionOrder = optionOrder
+        }
     }
 
     public let items: [Item]
+
+    public init(items: [Item]) {
+        self.items = items
+    }
 
     /// Draws `policy.questionsPerPaper` distinct questions (or all, if the bank is smaller) and shuffles each one's
     /// options. The generator is a parameter so tests can fix it.
