@@ -155,7 +155,8 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
         stylesheet: try BundledResources.data("static/app.css"), clock: services.clock
     ).addRoutes(to: console)
-    PeopleConsoleController(administration: services.administration, access: services.access, renderer: renderer).addRoutes(to: console)
+    PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
+                            renderer: renderer, clock: services.clock).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock

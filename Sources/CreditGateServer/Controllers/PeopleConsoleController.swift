@@ -8,7 +8,9 @@ import Hummingbird
 struct PeopleConsoleController {
     let administration: AccountAdministration
     let access: AccessService
+    let responsibility: ResponsibilityService
     let renderer: ConsoleRenderer
+    let clock: @Sendable () -> Date
 
     func addRoutes(to console: RouterGroup<AppRequestContext>) {
         console.group().add(middleware: RequirePermission(.usersRead))
@@ -23,6 +25,10 @@ struct PeopleConsoleController {
             .get("exam", use: exam)
             .post("exam", use: startExam)
             .post("exam/{id}", use: submitExam)
+        console.group().add(middleware: RequirePermission(.responsibilityRead)).get("responsibility", use: responsibilityPage)
+        console.group().add(middleware: RequirePermission(.responsibilityManage))
+            .post("responsibility", use: assignResponsibility)
+            .post("training", use: recordCourse)
         console.group().add(middleware: RequirePermission(.consoleUse)).get("access-requests", use: accessRequests)
         console.group().add(middleware: RequirePermission(.accessApprove)).post("access-requests/{id}", use: decide)
     }
@@ -75,8 +81,17 @@ struct PeopleConsoleController {
         let identity = try context.requireIdentity()
         let user = try await administration.user(id, for: identity)
         let units = try await administration.visibleOrganisations(for: identity)
-        var page = ConsolePages.userDetail(user, organisations: units, canManage: identity.permissions.contains(.usersManage)
-                                           && identity.user.id != user.id, Localizer(context.language))
+        let local = Localizer(context.language)
+        let canManage = identity.permissions.contains(.usersManage) && identity.user.id != user.id
+        var page = ConsolePages.userDetail(user, organisations: units, canManage: canManage, local)
+        if canManage {
+            page["canEdit"] = true
+            let grantable = Role.grantable(by: identity.user.roles)
+            page["roleChoices"] = Role.allCases.filter { grantable.contains($0) || user.roles.contains($0) }.map {
+                ["value": $0.rawValue, "label": local($0.nameKey), "checked": user.roles.contains($0), "locked": !grantable.contains($0)]
+            }
+            page["units"] = units.filter { $0.id != user.organisationID }.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] }
+        }
         page.merge(extra) { _, new in new }
         return renderer.page("user-detail", titleKey: "user_detail_title", context: context, page: page, status: status)
     }
@@ -97,6 +112,14 @@ struct PeopleConsoleController {
             case "reinstate": _ = try await administration.reinstate(by: identity, id, clientIP: context.clientIP)
             case "exam_permit": try await administration.grantExamPermit(by: identity, id, clientIP: context.clientIP)
             case "confirm_organisation": _ = try await administration.confirmOrganisation(by: identity, id, clientIP: context.clientIP)
+            case "roles":
+                let roles = try Set((form.all["roles"] ?? []).map { name in
+                    guard let role = Role(rawValue: name) else { throw CreditGateError(.validationFailed, detailKey: "role_unknown") }
+                    return role
+                })
+                _ = try await administration.setRoles(by: identity, of: id, to: roles, clientIP: context.clientIP)
+            case "transfer":
+                _ = try await administration.transfer(by: identity, id, to: .init(form["organisation_id"] ?? ""), clientIP: context.clientIP)
             default: throw CreditGateError(.validationFailed, detailKey: "user_action_unknown")
             }
             return try await detailPage(id: id, context: context, extra: extra, status: .ok)
@@ -187,6 +210,58 @@ struct PeopleConsoleController {
             return try await examPage(context: context, paper: nil, extra: [submission.outcome.passed ? "passed" : "failed": message], status: .ok)
         } catch let error as CreditGateError where error.kind == .conflict {
             return try await examPage(context: context, paper: nil, extra: ["error": local(error.detailKey ?? "exam_already_submitted")], status: .conflict)
+        }
+    }
+
+    // MARK: Responsibility and training
+
+    @Sendable func responsibilityPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await responsibilityPage(context: context, extra: [:], status: .ok)
+    }
+
+    private func responsibilityPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let year = ChinaStandardTime.year(of: clock())
+        var page = ConsolePages.responsibility(
+            units: try await administration.visibleOrganisations(for: identity), assignments: try await responsibility.assignments(for: identity),
+            courses: try await responsibility.courses(for: identity), users: try await administration.visibleUsers(for: identity),
+            untrained: try await responsibility.untrained(for: identity, year: year), year: year,
+            canManage: identity.permissions.contains(.responsibilityManage), Localizer(context.language))
+        page.merge(extra) { _, new in new }
+        return renderer.page("responsibility", titleKey: "responsibility_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func assignResponsibility(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        do {
+            guard let kind = Responsibility(rawValue: form["responsibility"] ?? "") else {
+                throw CreditGateError(.validationFailed, detailKey: "responsibility_unknown")
+            }
+            let linked = (form["user_id"] ?? "").isEmpty ? nil : User.ID(form["user_id"] ?? "")
+            _ = try await responsibility.assign(by: try context.requireIdentity(), organisationID: .init(form["organisation_id"] ?? ""),
+                                                responsibility: kind, personName: form["person_name"] ?? "", userID: linked, clientIP: context.clientIP)
+            return try await responsibilityPage(context: context, extra: ["done": local("user_action_done")], status: .ok)
+        } catch let error as CreditGateError where error.kind.status < 500 {
+            return try await responsibilityPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
+                                                status: .init(code: error.kind.status))
+        }
+    }
+
+    @Sendable func recordCourse(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        do {
+            let attendance = (form.all["attendee"] ?? []).map { TrainingCourse.Attendance(userID: .init($0), score: nil, passed: true) }
+            _ = try await responsibility.recordCourse(by: try context.requireIdentity(), title: form["title"] ?? "", heldOn: form["held_on"] ?? "",
+                                                      organisationID: .init(form["organisation_id"] ?? ""), attendance: attendance,
+                                                      clientIP: context.clientIP)
+            return try await responsibilityPage(context: context, extra: ["done": local("user_action_done")], status: .created)
+        } catch let error as CreditGateError where error.kind.status < 500 {
+            return try await responsibilityPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
+                                                status: .init(code: error.kind.status))
         }
     }
 

@@ -242,3 +242,41 @@ extension ConsolePages {
         return ["requests": rows]
     }
 }
+
+extension ConsolePages {
+    static func responsibility(units: [Organisation], assignments: [ResponsibilityAssignment], courses: [TrainingCourse], users: [User],
+                               untrained: [User], year: Int, canManage: Bool, _ local: Localizer) -> [String: Any] {
+        let people = Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let unitNames = Dictionary(units.map { ($0.id, "\($0.code) \($0.name)") }, uniquingKeysWith: { first, _ in first })
+        let matrix: [[String: Any]] = units.map { unit in
+            [
+                "unit": "\(unit.code) \(unit.name)",
+                "cells": Responsibility.allCases.map { kind -> [String: Any] in
+                    let held = assignments.first { $0.organisationID == unit.id && $0.responsibility == kind }
+                    return ["person": held.map { assignment in
+                        assignment.personName + (assignment.userID.flatMap { people[$0] }.map { " (\($0.employeeID.value))" } ?? "")
+                    } ?? local("empty_value")]
+                },
+            ]
+        }
+        return [
+            "headers": Responsibility.allCases.map { local($0.nameKey) },
+            "matrix": matrix,
+            "courses": courses.map { course -> [String: Any] in
+                [
+                    "title": course.title, "heldOn": course.heldOn, "unit": unitNames[course.organisationID] ?? local("empty_value"),
+                    "attendees": course.attendance.map { attendance in
+                        let name = people[attendance.userID].map { "\($0.employeeID.value) \($0.displayName)" } ?? attendance.userID.rawValue
+                        return name + " · " + local(attendance.passed ? "exam_result_passed" : "exam_result_failed")
+                    }.joined(separator: local("list_separator")),
+                ]
+            },
+            "year": String(year),
+            "untrained": untrained.map { ["employeeID": $0.employeeID.value, "name": $0.displayName, "roles": roles($0.roles, local)] },
+            "canManage": canManage,
+            "units": units.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] },
+            "kinds": Responsibility.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] },
+            "people": users.map { ["id": $0.id.rawValue, "name": "\($0.employeeID.value) \($0.displayName)"] },
+        ]
+    }
+}

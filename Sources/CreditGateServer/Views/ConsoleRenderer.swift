@@ -27,6 +27,7 @@ struct NavigationItem: Sendable {
         .init(path: "/console/users", labelKey: "nav_users", permission: .usersRead),
         .init(path: "/console/exam", labelKey: "nav_exam", permission: .examTake),
         .init(path: "/console/access-requests", labelKey: "nav_access_requests", permission: .consoleUse),
+        .init(path: "/console/responsibility", labelKey: "nav_responsibility", permission: .responsibilityRead),
         .init(path: "/console/status", labelKey: "nav_status", permission: .systemStatusRead),
         .init(path: "/console/audit-log", labelKey: "nav_audit_log", permission: .auditLogRead),
         .init(path: "/console/preferences", labelKey: "nav_preferences", permission: .profileUpdate),
@@ -44,7 +45,7 @@ struct ConsoleRenderer: Sendable {
 
     /// The names of the templates, for the catalogue test.
     static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry",
-                                "account-password", "account-second-factor", "exam", "access-requests", "user-detail"]
+                                "account-password", "account-second-factor", "exam", "access-requests", "user-detail", "responsibility"]
 
     func page(
         _ template: String, titleKey: String, context: AppRequestContext, language: Language? = nil,
