@@ -67,8 +67,10 @@ public struct AppServices: Sendable {
         )
         var passwordPolicy = configuration.passwordPolicy
         passwordPolicy.commonPasswords = try CommonPasswords.bundled()
+        let accessRequests = SQLAccessRequestRepository(database: database)
         let administration = AccountAdministration(
-            users: users, organisations: organisations, sessions: sessions, exams: exams, hasher: hasher, passwordPolicy: passwordPolicy,
+            users: users, organisations: organisations, sessions: sessions, exams: exams, requests: accessRequests, hasher: hasher,
+            passwordPolicy: passwordPolicy,
             lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger
         )
         return AppServices(
@@ -82,7 +84,7 @@ public struct AppServices: Sendable {
             ),
             accounts: AccountService(users: users, organisations: organisations, hasher: hasher, passwordPolicy: passwordPolicy, audit: auditTrail, clock: clock),
             administration: administration,
-            access: AccessService(users: users, organisations: organisations, exams: exams, requests: SQLAccessRequestRepository(database: database),
+            access: AccessService(users: users, organisations: organisations, exams: exams, requests: accessRequests,
                                   examPolicy: configuration.examPolicy, lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock),
             suspension: SuspensionService(users: users, runs: SQLSuspensionRunRepository(database: database), administration: administration,
                                           lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger),

@@ -71,12 +71,13 @@ import Testing
     @Test func theFifthFailureLocksForFifteenMinutes() {
         let limits = SignInLimits()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        #expect(limits.afterFailure(previousFailures: 3, now: now).lockedUntil == nil)
-        let locked = limits.afterFailure(previousFailures: 4, now: now)
-        #expect(locked.failures == 5)
-        #expect(locked.lockedUntil == now.addingTimeInterval(900))
-        #expect(limits.isLocked(lockedUntil: locked.lockedUntil, now: now.addingTimeInterval(899)))
-        #expect(!limits.isLocked(lockedUntil: locked.lockedUntil, now: now.addingTimeInterval(900)))
+        #expect(limits.lockedUntil(afterAttempts: 4, now: now) == nil)
+        let locked = limits.lockedUntil(afterAttempts: 5, now: now)
+        #expect(locked == now.addingTimeInterval(900))
+        #expect(limits.isLocked(lockedUntil: locked, now: now.addingTimeInterval(899)))
+        #expect(!limits.isLocked(lockedUntil: locked, now: now.addingTimeInterval(900)))
+        #expect(limits.mayCheck(attempt: 5))
+        #expect(!limits.mayCheck(attempt: 6))
         #expect(limits.isAddressThrottled(recentFailures: 20))
     }
 

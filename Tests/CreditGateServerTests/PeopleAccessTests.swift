@@ -495,4 +495,67 @@ import Testing
             #expect(readOnly == .forbidden)
         }
     }
+
+    @Test func aCreditAdministratorCannotTakeOverAHigherAccount() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let headID = try await head(client, admin)
+            let (_, opened) = try await Call.call(client, .post, "/api/v1/users", token: admin, body:
+                #"{"employeeId":"CA-HO","displayName":"Head office admin","organisationId":"\#(headID)","roles":["credit_administrator"]}"#)
+            let creditAdmin = try await Call.firstSignIn(client, bank: bank, employeeID: "CA-HO",
+                                                         initialPassword: try #require(opened["initialPassword"] as? String))
+            let systemAdmin = try await userID(client, admin, "A0001")
+            let auditor = try await userID(client, admin, "C0001")
+            for (target, action) in [(systemAdmin, "second-factor-reset"), (systemAdmin, "password-reset"), (auditor, "suspension")] {
+                let (status, _) = try await Call.call(client, .post, "/api/v1/users/\(target)/\(action)", token: creditAdmin.token)
+                #expect(status == .forbidden, "\(action)")
+            }
+            // the query operator of the same unit is theirs to manage
+            let officer = try await userID(client, admin, "Q0001")
+            let (managed, _) = try await Call.call(client, .post, "/api/v1/users/\(officer)/suspension", token: creditAdmin.token)
+            #expect(managed == .ok)
+        }
+    }
+
+    @Test func enrollingASecondFactorDoesNotSkipAnExpiredPassword() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let officer = try await userID(client, admin, "Q0001")
+            _ = try await Call.call(client, .post, "/api/v1/users/\(officer)/second-factor-reset", token: admin)
+            bank.clock.advance(by: 91 * 86_400)
+            let (_, session) = try await Call.call(client, .post, "/api/v1/sessions", token: "",
+                                                   body: #"{"employeeId":"Q0001","password":"\#(TestBank.password)"}"#)
+            #expect(session["stage"] as? String == "password_change")
+            let token = try #require(session["token"] as? String)
+            let (_, enrolment) = try await Call.call(client, .post, "/api/v1/me/second-factor", token: token)
+            let secretText = try #require(enrolment["secret"] as? String)
+            let secret = try #require(Base32.decode(secretText))
+            let (_, stage) = try await Call.call(client, .post, "/api/v1/me/second-factor/confirmation", token: token,
+                                                 body: #"{"code":"\#(TOTP(secret: secret).code(at: bank.clock.now))"}"#)
+            #expect(stage["stage"] as? String == "password_change")
+            let (blocked, _) = try await Call.call(client, .get, "/api/v1/access-requests", token: token)
+            #expect(blocked == .forbidden)
+        }
+    }
+
+    @Test func guessesSentInParallelStillLockTheAccount() async throws {
+        let bank = try await TestBank.make()
+        try await bank.application().test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for number in 0..<12 {
+                    group.addTask {
+                        try await Call.call(client, .post, "/api/v1/sessions", token: "", body: #"{"employeeId":"Q0001","password":"Wrong-guess-\#(number)"}"#).0
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .unauthorized })
+            let (locked, _) = try await Call.call(client, .post, "/api/v1/sessions", token: "",
+                                                  body: #"{"employeeId":"Q0001","password":"\#(TestBank.password)","code":"\#(bank.nextCode())"}"#)
+            #expect(locked == .unauthorized)
+            #expect(try await bank.services.users.credentials(for: EmployeeID("Q0001")!)?.lockedUntil != nil)
+        }
+    }
 }

@@ -106,10 +106,16 @@ public struct SignInLimits: Sendable, Equatable {
         self.addressWindow = addressWindow
     }
 
-    /// After a failure: the new consecutive-failure count and, when it reaches the maximum, the lock's end.
-    public func afterFailure(previousFailures: Int, now: Date) -> (failures: Int, lockedUntil: Date?) {
-        let failures = previousFailures + 1
-        return (failures, failures >= maximumFailures ? now.addingTimeInterval(lockoutDuration) : nil)
+    /// The lock's end once `attempts` unsuccessful attempts in a row have been counted, or `nil` below the maximum.
+    /// Attempts are counted before the password is checked, so that guesses sent in parallel cannot all be checked
+    /// against one snapshot of the count.
+    public func lockedUntil(afterAttempts attempts: Int, now: Date) -> Date? {
+        attempts >= maximumFailures ? now.addingTimeInterval(lockoutDuration) : nil
+    }
+
+    /// Whether an attempt numbered `attempt` (1-based, counted atomically) may still have its password checked.
+    public func mayCheck(attempt: Int) -> Bool {
+        attempt <= maximumFailures
     }
 
     public func isLocked(lockedUntil: Date?, now: Date) -> Bool {

@@ -195,6 +195,7 @@ extension Catalogue {
         "user_transfer_title": "调动机构",
         "user_transfer_note": "调动后须由新机构在规定期限内确认，否则账户将被自动停用。",
         "user_transfer_submit": "调动",
+        "account_refusal_higher": "该账户持有您无权授予的角色，只能由系统管理员处理。",
     ]
 
     static let peopleEN: [String: String] = [
@@ -391,5 +392,6 @@ extension Catalogue {
         "user_transfer_title": "Transfer",
         "user_transfer_note": "After a transfer the new unit must confirm the person in time, or the account is suspended automatically.",
         "user_transfer_submit": "Transfer",
+        "account_refusal_higher": "This account holds a role you may not grant; only a system administrator may act on it.",
     ]
 }

@@ -137,7 +137,11 @@ public struct AccessService: Sendable {
                                           reasonCodes: outcome.late ? ["late"] : outcome.passed ? ["passed"] : ["below_pass_mark"],
                                           details: ["attempt": attempt.id, "score": String(outcome.score), "pass_mark": String(outcome.passMark),
                                                     "correct": "\(marked.correct)/\(marked.total)"]))
-        guard try await exams.submit(attempt) else { throw CreditGateError(.conflict, detailKey: "exam_already_submitted") }
+        guard try await exams.submit(attempt) else {
+            try await audit.record(AuditEvent(kind: .examSubmitted, occurredAt: now, actor: .init(identity.user), clientIP: clientIP,
+                                              outcome: .denied, reasonCodes: ["already_submitted"], details: ["attempt": attempt.id]))
+            throw CreditGateError(.conflict, detailKey: "exam_already_submitted")
+        }
         guard outcome.passed else { return Submission(attempt: attempt, outcome: outcome, request: nil) }
         let tree = OrganisationTree(try await organisations.all())
         let request = AccessRequest(id: .random(), applicantID: identity.user.id, examAttemptID: attempt.id,
@@ -192,15 +196,30 @@ public struct AccessService: Sendable {
             details["comment"] = decision.comment
             try await audit.record(AuditEvent(kind: decision.approved ? .approvalGiven : .approvalRefused, occurredAt: now, actor: .init(identity.user),
                                               clientIP: clientIP, outcome: .success, details: details))
+            if case .grantQueryRights = action {
+                // A request opened before a suspension does not survive it: the person starts again after reinstatement.
+                guard let applicant = try await users.find(request.applicantID), applicant.status == .active,
+                      applicant.reinstatedAt.map({ $0 < request.createdAt }) ?? true
+                else {
+                    try await audit.record(AuditEvent(kind: .approvalGiven, occurredAt: now, actor: .init(identity.user), clientIP: clientIP,
+                                                      outcome: .denied, reasonCodes: ["applicant_not_eligible"], details: base))
+                    throw CreditGateError(.conflict, detailKey: "access_refusal_not_pending", cause: "applicant suspended or reinstated since")
+                }
+            }
             guard try await requests.record(decision, request: request.id, status: request.status) else {
+                try await audit.record(AuditEvent(kind: decision.approved ? .approvalGiven : .approvalRefused, occurredAt: now,
+                                                  actor: .init(identity.user), clientIP: clientIP, outcome: .denied,
+                                                  reasonCodes: ["decided_concurrently"], details: base))
                 throw CreditGateError(.conflict, detailKey: "access_refusal_not_pending", cause: "decided concurrently")
             }
-            if case .grantQueryRights = action, var applicant = try await users.find(request.applicantID) {
-                applicant.queryRightsGrantedAt = now
-                applicant.strictExamRequired = false
+            if case .grantQueryRights = action {
                 try await audit.record(AuditEvent(kind: .queryRightsGranted, occurredAt: now, actor: .init(identity.user), clientIP: clientIP,
-                                                  outcome: .success, details: base.merging(["employee_id": applicant.employeeID.value]) { a, _ in a }))
-                try await users.update(applicant, now: now)
+                                                  outcome: .success, details: base))
+                guard try await users.grantQueryRights(request.applicantID, at: now) else {
+                    try await audit.record(AuditEvent(kind: .queryRightsGranted, occurredAt: now, actor: .init(identity.user), clientIP: clientIP,
+                                                      outcome: .failed, reasonCodes: ["applicant_suspended_meanwhile"], details: base))
+                    throw CreditGateError(.conflict, detailKey: "access_refusal_not_pending", cause: "applicant suspended meanwhile")
+                }
             }
             return request
         }

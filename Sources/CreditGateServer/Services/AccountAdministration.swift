@@ -14,6 +14,7 @@ public struct AccountAdministration: Sendable {
     let organisations: any OrganisationRepository
     let sessions: any SessionRepository
     let exams: any ExamRepository
+    let requests: any AccessRequestRepository
     let hasher: any PasswordHasher
     let passwordPolicy: PasswordPolicy
     let lifecycle: LifecyclePolicy
@@ -22,12 +23,13 @@ public struct AccountAdministration: Sendable {
     let logger: Logger
 
     public init(users: any UserRepository, organisations: any OrganisationRepository, sessions: any SessionRepository,
-                exams: any ExamRepository, hasher: any PasswordHasher, passwordPolicy: PasswordPolicy, lifecycle: LifecyclePolicy,
+                exams: any ExamRepository, requests: any AccessRequestRepository, hasher: any PasswordHasher, passwordPolicy: PasswordPolicy, lifecycle: LifecyclePolicy,
                 audit: AuditTrail, clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.users = users
         self.organisations = organisations
         self.sessions = sessions
         self.exams = exams
+        self.requests = requests
         self.hasher = hasher
         self.passwordPolicy = passwordPolicy
         self.lifecycle = lifecycle
@@ -65,6 +67,17 @@ public struct AccountAdministration: Sendable {
     public func user(_ id: User.ID, for actor: AuthenticatedUser) async throws -> User {
         guard let user = try await users.find(id), scope(of: actor).contains(user.organisationID, in: try await tree()) else {
             throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "user outside scope or unknown")
+        }
+        return user
+    }
+
+    /// The account, in scope, and holding no role the actor could not grant: a credit administrator never resets,
+    /// suspends or moves a system administrator, an auditor or another credit administrator — otherwise a reset of
+    /// someone else's credentials would be a way to become them.
+    func managedUser(_ id: User.ID, by actor: AuthenticatedUser) async throws -> User {
+        let user = try await self.user(id, for: actor)
+        guard user.roles.isSubset(of: Role.grantable(by: actor.user.roles)) else {
+            throw CreditGateError(.forbidden, detailKey: "account_refusal_higher", cause: "target holds a role beyond the actor's grant")
         }
         return user
     }
@@ -174,7 +187,9 @@ public struct AccountAdministration: Sendable {
         if let existing = try await users.find(employeeID: employeeID) {
             try await record(.accountChanged, by: actor, clientIP: clientIP, outcome: .denied, reasons: ["employee_id_taken"],
                              details: ["employee_id": employeeID.value, "existing_status": existing.status.rawValue])
-            throw CreditGateError(.conflict, detailKey: existing.status == .active ? "failure_employee_id_taken" : "account_exists_reinstate",
+            // The state of an account outside the actor's scope is not theirs to learn: one neutral answer.
+            let inScope = scope(of: actor).contains(existing.organisationID, in: try await tree())
+            throw CreditGateError(.conflict, detailKey: inScope && existing.status != .active ? "account_exists_reinstate" : "failure_employee_id_taken",
                                   cause: "employee ID already has an account")
         }
         var password = AccountService.generatePassword()
@@ -198,7 +213,7 @@ public struct AccountAdministration: Sendable {
     /// within what the actor may grant. Losing the query operator role ends query rights.
     public func setRoles(by actor: AuthenticatedUser, of id: User.ID, to roles: Set<Role>, clientIP: String) async throws -> User {
         try notSelf(actor, id, key: "role_refusal_self")
-        var user = try await self.user(id, for: actor)
+        var user = try await managedUser(id, by: actor)
         let grantable = Role.grantable(by: actor.user.roles)
         guard roles.union(user.roles).subtracting(roles.intersection(user.roles)).isSubset(of: grantable) else {
             throw CreditGateError(.forbidden, detailKey: "role_not_grantable", cause: "role change beyond the actor's grant")
@@ -219,7 +234,7 @@ public struct AccountAdministration: Sendable {
     /// configured days, or the automatic suspension stops the account.
     public func transfer(by actor: AuthenticatedUser, _ id: User.ID, to organisationID: Organisation.ID, clientIP: String) async throws -> User {
         try notSelf(actor, id, key: "account_refusal_self")
-        var user = try await self.user(id, for: actor)
+        var user = try await managedUser(id, by: actor)
         let target = try await organisation(organisationID, for: actor)
         guard target.id != user.organisationID else { throw CreditGateError(.conflict, detailKey: "transfer_same_unit") }
         let now = clock()
@@ -237,7 +252,7 @@ public struct AccountAdministration: Sendable {
     /// The new unit's confirmation of a transferred person.
     public func confirmOrganisation(by actor: AuthenticatedUser, _ id: User.ID, clientIP: String) async throws -> User {
         try notSelf(actor, id, key: "account_refusal_self")
-        var user = try await self.user(id, for: actor)
+        var user = try await managedUser(id, by: actor)
         guard user.organisationConfirmationDueAt != nil else { throw CreditGateError(.conflict, detailKey: "transfer_nothing_to_confirm") }
         user.organisationConfirmationDueAt = nil
         try await record(.accountChanged, by: actor, clientIP: clientIP, reasons: ["organisation_confirmed"],
@@ -249,7 +264,7 @@ public struct AccountAdministration: Sendable {
     /// A new one-time password for someone else; all their sessions end at once.
     public func resetPassword(by actor: AuthenticatedUser, _ id: User.ID, clientIP: String) async throws -> String {
         try notSelf(actor, id, key: "account_refusal_self")
-        let user = try await self.user(id, for: actor)
+        let user = try await managedUser(id, by: actor)
         var password = AccountService.generatePassword()
         while !passwordPolicy.violations(of: password, employeeID: user.employeeID, name: user.displayName).isEmpty {
             password = AccountService.generatePassword()
@@ -264,7 +279,7 @@ public struct AccountAdministration: Sendable {
     /// Removes a lost device's second factor; the person enrols again at next sign-in. All their sessions end.
     public func resetSecondFactor(by actor: AuthenticatedUser, _ id: User.ID, clientIP: String) async throws {
         try notSelf(actor, id, key: "account_refusal_self")
-        let user = try await self.user(id, for: actor)
+        let user = try await managedUser(id, by: actor)
         try await record(.secondFactorReset, by: actor, clientIP: clientIP, details: ["user": user.id.rawValue, "employee_id": user.employeeID.value])
         try await users.resetTOTP(user.id)
         try await sessions.endAll(of: user.id, except: nil, at: clock(), reason: .credentialsReset)
@@ -273,7 +288,7 @@ public struct AccountAdministration: Sendable {
     /// An administrator's suspension, in scope.
     public func suspend(by actor: AuthenticatedUser, _ id: User.ID, clientIP: String) async throws -> User {
         try notSelf(actor, id, key: "account_refusal_self")
-        let user = try await self.user(id, for: actor)
+        let user = try await managedUser(id, by: actor)
         return try await suspend(user.id, reason: .administrator, by: actor, clientIP: clientIP)
     }
 
@@ -292,8 +307,10 @@ public struct AccountAdministration: Sendable {
         try await record(.accountSuspended, by: actor, clientIP: clientIP, reasons: [reason.rawValue], details: [
             "user": user.id.rawValue, "employee_id": user.employeeID.value,
             "reapply_from": ConsolePages.utc(Reinstatement.earliest(suspendedAt: now, policy: lifecycle).millisecondsSinceEpoch),
+            "pending_access_requests": "refused",
         ])
         try await users.update(user, now: now)
+        try await requests.refusePending(of: user.id)
         let ended = try await sessions.endAll(of: user.id, except: nil, at: now, reason: .accountInactive)
         logger.notice("account suspended", metadata: ["user": .string(user.id.rawValue), "reason": .string(reason.rawValue), "sessions_ended": .stringConvertible(ended)])
         return user
@@ -303,7 +320,7 @@ public struct AccountAdministration: Sendable {
     /// stricter exam required.
     public func reinstate(by actor: AuthenticatedUser, _ id: User.ID, clientIP: String) async throws -> User {
         try notSelf(actor, id, key: "account_refusal_self")
-        var user = try await self.user(id, for: actor)
+        var user = try await managedUser(id, by: actor)
         let now = clock()
         if let refusal = Reinstatement.refusal(status: user.status, suspendedAt: user.suspendedAt, employment: user.employment, now: now, policy: lifecycle) {
             try await record(.accountReinstated, by: actor, clientIP: clientIP, outcome: .denied, reasons: [refusal.rawValue],
@@ -326,7 +343,7 @@ public struct AccountAdministration: Sendable {
     /// An administrator's permission for one attempt of the stricter exam after a reinstatement.
     public func grantExamPermit(by actor: AuthenticatedUser, _ id: User.ID, clientIP: String) async throws {
         try notSelf(actor, id, key: "account_refusal_self")
-        let user = try await self.user(id, for: actor)
+        let user = try await managedUser(id, by: actor)
         guard user.strictExamRequired, user.status == .active else { throw CreditGateError(.conflict, detailKey: "exam_permit_not_needed") }
         let permit = UUID().uuidString.lowercased()
         try await record(.examPermitGranted, by: actor, clientIP: clientIP, details: ["user": user.id.rawValue, "employee_id": user.employeeID.value, "permit": permit])

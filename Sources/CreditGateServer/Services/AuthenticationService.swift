@@ -74,28 +74,35 @@ public struct AuthenticationService: Sendable {
             throw CreditGateError(.tooManyRequests, detailKey: "signin_throttled", cause: "too many failures from one address")
         }
         guard let employeeID = EmployeeID(text), !password.isEmpty, password.count <= 1024 else {
-            try await refuse(nil, claimed: nil, clientIP: clientIP, reason: "malformed_credentials")
+            try await refuse(nil, attempt: 0, claimed: nil, clientIP: clientIP, reason: "malformed_credentials")
             throw CreditGateError(.invalidCredentials, detailKey: "signin_failed", cause: "malformed employee ID or empty password")
         }
         let credentials = try await users.credentials(for: employeeID)
         let hash: String
+        var attempt = 0
         if let credentials {
             hash = credentials.passwordHash
+            if credentials.lockedUntil.map({ now >= $0 }) == true {
+                // The lock has run out: counting starts again.
+                try await users.recordFailedSignIn(credentials.user.id, failures: 0, lockedUntil: nil)
+            }
+            attempt = try await users.countSignInAttempt(credentials.user.id)
         } else {
             hash = try await decoyHash.value(using: hasher)
         }
         let matches = try await hasher.verify(password, against: hash)
         guard let credentials else {
-            try await refuse(nil, claimed: employeeID, clientIP: clientIP, reason: "bad_credentials")
+            try await refuse(nil, attempt: 0, claimed: employeeID, clientIP: clientIP, reason: "bad_credentials")
             throw CreditGateError(.invalidCredentials, detailKey: "signin_failed", cause: "unknown employee ID")
         }
-        if limits.isLocked(lockedUntil: credentials.lockedUntil, now: now) {
-            // Locked: refused even with the right password, and said in the same words as a wrong one.
-            try await refuse(nil, claimed: employeeID, clientIP: clientIP, reason: "account_locked")
+        if limits.isLocked(lockedUntil: credentials.lockedUntil, now: now) || !limits.mayCheck(attempt: attempt) {
+            // Locked, or more attempts in flight than the lock allows: refused even with the right password, and
+            // said in the same words as a wrong one.
+            try await refuse(credentials, attempt: attempt, claimed: employeeID, clientIP: clientIP, reason: "account_locked")
             throw CreditGateError(.invalidCredentials, detailKey: "signin_failed", cause: "account locked")
         }
         guard matches else {
-            try await refuse(credentials, claimed: employeeID, clientIP: clientIP, reason: "bad_credentials")
+            try await refuse(credentials, attempt: attempt, claimed: employeeID, clientIP: clientIP, reason: "bad_credentials")
             throw CreditGateError(.invalidCredentials, detailKey: "signin_failed", cause: "bad credentials")
         }
         let user = credentials.user
@@ -116,7 +123,7 @@ public struct AuthenticationService: Sendable {
             let accepted: Bool
             if let step { accepted = try await users.useTOTPStep(user.id, step: step) } else { accepted = false }
             guard accepted else {
-                try await refuse(credentials, claimed: employeeID, clientIP: clientIP, reason: "second_factor_invalid")
+                try await refuse(credentials, attempt: attempt, claimed: employeeID, clientIP: clientIP, reason: "second_factor_invalid")
                 throw CreditGateError(.invalidCredentials, detailKey: "signin_code_invalid", cause: "second factor wrong or reused")
             }
         }
@@ -262,7 +269,8 @@ public struct AuthenticationService: Sendable {
                                               outcome: .denied, reasonCodes: ["code_invalid"]))
             throw CreditGateError(.validationFailed, detailKey: "signin_code_invalid", cause: "enrolment code wrong")
         }
-        let stage = SessionStage.next(mustChangePassword: credentials.mustChangePassword, hasSecondFactor: true, secondFactorRequired: true)
+        let mustChange = credentials.mustChangePassword || passwordPolicy.isExpired(changedAt: credentials.passwordChangedAt, now: now)
+        let stage = SessionStage.next(mustChangePassword: mustChange, hasSecondFactor: true, secondFactorRequired: true)
         try await audit.record(AuditEvent(kind: .secondFactorEnrolled, occurredAt: now, actor: .init(identity.user), clientIP: clientIP,
                                           outcome: .success, details: ["method": "totp", "stage": stage.rawValue]))
         try await users.confirmTOTP(identity.user.id, sealed: sealed, step: step)
@@ -272,20 +280,16 @@ public struct AuthenticationService: Sendable {
 
     /// A refused sign-in that counts: against the client address, and against the account when there is one (five
     /// in a row lock it).
-    private func refuse(_ credentials: UserCredentials?, claimed: EmployeeID?, clientIP: String, reason: String) async throws {
+    private func refuse(_ credentials: UserCredentials?, attempt: Int, claimed: EmployeeID?, clientIP: String, reason: String) async throws {
         let now = clock()
         var reasons = [reason]
-        var lockedUntil: Date?
-        var consecutive = 0
-        if let credentials {
-            (consecutive, lockedUntil) = limits.afterFailure(previousFailures: credentials.failedSignIns, now: now)
-            if lockedUntil != nil { reasons.append("account_locked_now") }
-        }
+        let lockedUntil = credentials.flatMap { _ in limits.lockedUntil(afterAttempts: attempt, now: now) }
+        if lockedUntil != nil, credentials?.lockedUntil.map({ now < $0 }) != true { reasons.append("account_locked_now") }
         logger.notice("sign-in refused", metadata: ["reason": .string(reason), "client": .string(Masking.ipAddress(clientIP))])
         try await recordFailure(claimed: claimed, clientIP: clientIP, reason: reasons.joined(separator: ","))
         try await failures.record(clientIP: clientIP, at: now)
-        if let credentials {
-            try await users.recordFailedSignIn(credentials.user.id, failures: consecutive, lockedUntil: lockedUntil)
+        if let credentials, let lockedUntil, credentials.lockedUntil.map({ now < $0 }) != true {
+            try await users.lock(credentials.user.id, until: lockedUntil)
         }
     }
 

@@ -22,7 +22,15 @@ enum Migration0003PeopleAndAccess {
             "totp_last_step BIGINT",
         ]
         return userColumns.map { "ALTER TABLE users ADD COLUMN \($0)" } + [
+            // Dormancy counts from the last sign-in; for accounts that existed before, that is their last session,
+            // or their last change, so that an upgrade does not suspend everyone at once.
+            """
+            UPDATE users SET last_sign_in_at = COALESCE(
+                (SELECT MAX(sessions.created_at) FROM sessions WHERE sessions.user_id = users.id), users.updated_at)
+            """,
             "ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full'",
+            // Sessions opened before the second factor existed end: everyone signs in again under the new rules.
+            "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'schema_upgrade' WHERE ended_at IS NULL",
             "CREATE INDEX sessions_open_by_user ON sessions(user_id, ended_at)",
             """
             CREATE TABLE password_history (

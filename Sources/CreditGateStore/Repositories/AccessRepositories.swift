@@ -254,6 +254,9 @@ public protocol AccessRequestRepository: Sendable {
     /// Stores one new decision and the resulting status, only if the request is still at that step — so two
     /// administrators deciding at once cannot both succeed. `false` when someone else decided first.
     func record(_ decision: AccessRequest.Decision, request: AccessRequest.ID, status: AccessRequest.Status) async throws -> Bool
+    /// Closes every pending request of an applicant as refused (their account was suspended); returns how many.
+    @discardableResult
+    func refusePending(of applicant: User.ID) async throws -> Int
 }
 
 public struct SQLAccessRequestRepository: AccessRequestRepository {
@@ -290,6 +293,18 @@ public struct SQLAccessRequestRepository: AccessRequestRepository {
         try await load { $0.where("applicant_id", .equal, SQLBind(applicant.rawValue)).orderBy("created_at", .descending) }
     }
 
+    public func refusePending(of applicant: User.ID) async throws -> Int {
+        try await database.transaction { connection in
+            try await connection.update("access_requests")
+                .set("status", to: SQLBind(AccessRequest.Status.refused.rawValue))
+                .where("applicant_id", .equal, SQLBind(applicant.rawValue))
+                .where("status", .equal, SQLBind(AccessRequest.Status.pending.rawValue))
+                .returning("id")
+                .all()
+                .count
+        }
+    }
+
     public func record(_ decision: AccessRequest.Decision, request: AccessRequest.ID, status: AccessRequest.Status) async throws -> Bool {
         do {
             return try await database.transaction { connection in
@@ -319,9 +334,14 @@ public struct SQLAccessRequestRepository: AccessRequestRepository {
             guard !rows.isEmpty else { return [] }
             let ids = try rows.map { try $0.decode(column: "id", as: String.self) }
             var decisions: [String: [AccessRequest.Decision]] = [:]
-            for row in try await connection.select()
-                .columns("request_id", "step", "approver_id", "approved", "comment", "decided_at").from("access_request_decisions")
-                .where("request_id", .in, SQLBind.group(ids)).orderBy("step").all() {
+            // In chunks: both engines limit the number of bound parameters in one statement.
+            var decisionRows: [any SQLRow] = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                decisionRows += try await connection.select()
+                    .columns("request_id", "step", "approver_id", "approved", "comment", "decided_at").from("access_request_decisions")
+                    .where("request_id", .in, SQLBind.group(Array(ids[start..<min(ids.count, start + 500)]))).orderBy("step").all()
+            }
+            for row in decisionRows {
                 decisions[try row.decode(column: "request_id", as: String.self), default: []].append(AccessRequest.Decision(
                     step: Int(try row.decode(column: "step", as: Int64.self)),
                     approverID: .init(try row.decode(column: "approver_id", as: String.self)),

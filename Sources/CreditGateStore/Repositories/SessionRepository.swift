@@ -43,6 +43,8 @@ public enum SessionEndReason: String, Sendable {
     case credentialsReset = "credentials_reset"
     /// The session changed its own password: the next step is a fresh sign-in.
     case passwordChanged = "password_changed"
+    /// Ended by the upgrade that brought the second factor and session stages.
+    case schemaUpgrade = "schema_upgrade"
 }
 
 /// Sessions in the database, so that every instance behind a load balancer sees the same ones.

@@ -36,6 +36,14 @@ public protocol UserRepository: Sendable {
     /// Writes the account's organisation, roles, status and lifecycle fields as they are in `user`.
     func update(_ user: User, now: Date) async throws
     func recordFailedSignIn(_ id: User.ID, failures: Int, lockedUntil: Date?) async throws
+    /// Counts one more sign-in attempt in one statement and returns the count, so that parallel attempts each see a
+    /// different number; a successful sign-in resets it.
+    func countSignInAttempt(_ id: User.ID) async throws -> Int
+    /// Grants query rights only if the account is still active and in service at the moment of writing, so that a
+    /// suspension decided meanwhile is never undone; `false` when it was not.
+    func grantQueryRights(_ id: User.ID, at time: Date) async throws -> Bool
+    /// Locks the account until `time`, leaving the count as it is.
+    func lock(_ id: User.ID, until time: Date) async throws
     /// Clears the failure count and records the sign-in time.
     func recordSignIn(_ id: User.ID, at time: Date) async throws
     /// Sets a new password hash, keeps the old one in the history, and sets whether it must be changed at next use.
@@ -151,6 +159,41 @@ public struct SQLUserRepository: UserRepository {
             try await connection.update("users")
                 .set("failed_sign_ins", to: SQLBind(Int64(failures)))
                 .set("locked_until", to: SQLBind(lockedUntil?.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue))
+                .run()
+        }
+    }
+
+    public func countSignInAttempt(_ id: User.ID) async throws -> Int {
+        try await database.transaction { connection in
+            let row = try await connection.update("users")
+                .set(SQLIdentifier("failed_sign_ins"), to: SQLBinaryExpression(SQLColumn("failed_sign_ins"), .add, SQLLiteral.numeric("1")))
+                .where("id", .equal, SQLBind(id.rawValue))
+                .returning("failed_sign_ins")
+                .first()
+            return Int(try row?.decode(column: "failed_sign_ins", as: Int64.self) ?? 0)
+        }
+    }
+
+    public func grantQueryRights(_ id: User.ID, at time: Date) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update("users")
+                .set("query_rights_granted_at", to: SQLBind(time.storedMilliseconds))
+                .set("strict_exam_required", to: SQLBind(Int64(0)))
+                .set("updated_at", to: SQLBind(time.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue))
+                .where("status", .equal, SQLBind(AccountStatus.active.rawValue))
+                .where("employment", .equal, SQLBind(Employment.inService.rawValue))
+                .returning("id")
+                .all()
+                .count == 1
+        }
+    }
+
+    public func lock(_ id: User.ID, until time: Date) async throws {
+        try await database.transaction { connection in
+            try await connection.update("users")
+                .set("locked_until", to: SQLBind(time.storedMilliseconds))
                 .where("id", .equal, SQLBind(id.rawValue))
                 .run()
         }
