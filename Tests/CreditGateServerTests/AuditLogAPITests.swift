@@ -101,14 +101,17 @@ import Testing
         let bank = try await makeBank()
         try await bank.application().test(.router) { client in
             // Another process holds SQLite's write lock, as a stuck writer or a full disk would stall the log.
+            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
             let holder = Task {
                 try await bank.services.database.withConnection { connection in
                     try await connection.raw("BEGIN IMMEDIATE").run()
+                    lockTaken.yield()
                     try await Task.sleep(for: .milliseconds(3000))
                     try await connection.raw("ROLLBACK").run()
                 }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            // Only once the lock is really held (a slow machine may take a while to start the task).
+            for await _ in locked { break }
             let started = ContinuousClock.now
             let body = #"{"employeeId":"Q0001","password":"\#(TestBank.password)","code":"\#(bank.nextCode())"}"#
             try await client.execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json", .acceptLanguage: "en"],
