@@ -84,7 +84,7 @@ public struct AppServices: Sendable {
             ),
             accounts: AccountService(users: users, organisations: organisations, hasher: hasher, passwordPolicy: passwordPolicy, audit: auditTrail, clock: clock),
             administration: administration,
-            access: AccessService(users: users, organisations: organisations, exams: exams, requests: accessRequests,
+            access: AccessService(users: users, organisations: organisations, exams: exams, requests: accessRequests, administration: administration,
                                   examPolicy: configuration.examPolicy, lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock),
             suspension: SuspensionService(users: users, runs: SQLSuspensionRunRepository(database: database), administration: administration,
                                           lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger),

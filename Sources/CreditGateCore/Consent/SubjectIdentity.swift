@@ -91,8 +91,7 @@ public struct SubjectIdentifier: Hashable, Sendable, Codable {
         guard text.count == 8, let year = Int(text.prefix(4)), let month = Int(text.dropFirst(4).prefix(2)), let day = Int(text.suffix(2)) else {
             return false
         }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        let calendar = ChinaStandardTime.calendar
         guard year >= 1900, let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
               calendar.component(.month, from: date) == month, calendar.component(.day, from: date) == day
         else { return false }

@@ -214,6 +214,7 @@ extension Catalogue {
         "identity_permanent_residence_format": "外国人永久居留身份证号码应为 18 位（以 9 开头）或旧版 15 位（3 个字母加 12 位数字）。",
         "identity_uscc_format": "统一社会信用代码应为 18 位，由数字和大写字母组成（不含 I、O、Z、S、V），第 3–8 位为行政区划代码。",
         "identity_uscc_check_character": "统一社会信用代码校验位不符，请逐位核对是否录错。",
+        "orgs_networks_hint": "IPv4 或 IPv6 网段，以空格或逗号分隔，例如 10.12.0.0/16 fd00:12::/48。",
     ]
 
     static let peopleEN: [String: String] = [
@@ -429,5 +430,6 @@ extension Catalogue {
         "identity_permanent_residence_format": "The number has 18 digits starting with 9, or on older cards 3 letters and 12 digits.",
         "identity_uscc_format": "A unified social credit code has 18 digits and capital letters (no I, O, Z, S, V), with a region code in positions 3–8.",
         "identity_uscc_check_character": "The check character does not match; compare the code character by character.",
+        "orgs_networks_hint": "IPv4 or IPv6 networks separated by spaces or commas, e.g. 10.12.0.0/16 fd00:12::/48.",
     ]
 }

@@ -114,14 +114,14 @@ struct PeopleAPIController {
         let body = try await JSONBody.decode(CreateUserRequest.self, from: request, context: context)
         let opened = try await administration.openAccount(
             by: try context.requireIdentity(), employeeID: body.employeeId, displayName: body.displayName,
-            organisationID: .init(body.organisationId), roles: try Self.roles(body.roles), clientIP: context.clientIP)
+            organisationID: .init(body.organisationId), roles: try RequestValues.roles(body.roles), clientIP: context.clientIP)
         return EditedResponse(status: .created, response: OpenedAccountResponse(user: UserDTO(opened.user), initialPassword: opened.initialPassword))
     }
 
     @Sendable func setRoles(_ request: Request, context: AppRequestContext) async throws -> UserDTO {
         let body = try await JSONBody.decode(RolesRequest.self, from: request, context: context)
         return UserDTO(try await administration.setRoles(by: try context.requireIdentity(), of: try Self.userID(context),
-                                                         to: try Self.roles(body.roles), clientIP: context.clientIP))
+                                                         to: try RequestValues.roles(body.roles), clientIP: context.clientIP))
     }
 
     @Sendable func transfer(_ request: Request, context: AppRequestContext) async throws -> UserDTO {
@@ -268,14 +268,6 @@ struct PeopleAPIController {
         User.ID(try context.parameters.require("id"))
     }
 
-    /// Role names from a request; an unknown one is a 422, not silently dropped.
-    static func roles(_ names: [String]) throws -> Set<Role> {
-        try Set(names.map { name in
-            guard let role = Role(rawValue: name) else { throw CreditGateError(.validationFailed, detailKey: "role_unknown") }
-            return role
-        })
-    }
-
     /// A UTF-8 text body of one of the given media types, within the size limit.
     static func textBody(_ request: Request, context: AppRequestContext, types: [String]) async throws -> String {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
@@ -288,16 +280,5 @@ struct PeopleAPIController {
             throw CreditGateError(.badRequest, detailKey: "detail_not_utf8")
         }
         return text
-    }
-}
-
-/// China Standard Time (UTC+8, no daylight saving): the bank's calendar for yearly duties.
-enum ChinaStandardTime {
-    static let zone = TimeZone(secondsFromGMT: 8 * 3600)!
-
-    static func year(of date: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        return calendar.component(.year, from: date)
     }
 }

@@ -33,6 +33,18 @@ struct PeopleConsoleController {
         console.group().add(middleware: RequirePermission(.accessApprove)).post("access-requests/{id}", use: decide)
     }
 
+    /// Runs a form's action. A refusal the person can act on (a 4xx) is shown on the page the form came from, with the
+    /// refusal's status; with `keepNotFound` a 404 stays the plain 404 page, so that nothing outside the reader's scope
+    /// is shown.
+    private func submitting(_ context: AppRequestContext, keepNotFound: Bool = false, _ action: () async throws -> Response,
+                            showingRefusalOn page: ([String: Any], HTTPResponse.Status) async throws -> Response) async throws -> Response {
+        do {
+            return try await action()
+        } catch let error as CreditGateError where error.kind.status < 500 && !(keepNotFound && error.kind == .notFound) {
+            return try await page(["error": Localizer(context.language)(error.detailKey ?? error.kind.titleKey)], .init(code: error.kind.status))
+        }
+    }
+
     // MARK: Accounts
 
     @Sendable func users(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -56,21 +68,15 @@ struct PeopleConsoleController {
     @Sendable func openAccount(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
-        let local = Localizer(context.language)
-        do {
-            let roles = try Set((form.all["roles"] ?? []).map { name in
-                guard let role = Role(rawValue: name) else { throw CreditGateError(.validationFailed, detailKey: "role_unknown") }
-                return role
-            })
+        return try await submitting(context, {
+            let roles = try RequestValues.roles(form.all["roles"] ?? [])
             let opened = try await administration.openAccount(
                 by: try context.requireIdentity(), employeeID: form["employee_id"] ?? "", displayName: form["display_name"] ?? "",
                 organisationID: .init(form["organisation_id"] ?? ""), roles: roles, clientIP: context.clientIP)
             return try await usersPage(context: context, extra: [
                 "opened": ["employeeID": opened.user.employeeID.value, "password": opened.initialPassword],
             ], status: .created)
-        } catch let error as CreditGateError where error.kind.status < 500 {
-            return try await usersPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)], status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await usersPage(context: context, extra: $0, status: $1) })
     }
 
     @Sendable func userDetail(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -102,7 +108,7 @@ struct PeopleConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         let local = Localizer(context.language)
-        do {
+        return try await submitting(context, keepNotFound: true, {
             var extra: [String: Any] = ["done": local("user_action_done")]
             switch form["action"] ?? "" {
             case "password_reset":
@@ -113,20 +119,14 @@ struct PeopleConsoleController {
             case "exam_permit": try await administration.grantExamPermit(by: identity, id, clientIP: context.clientIP)
             case "confirm_organisation": _ = try await administration.confirmOrganisation(by: identity, id, clientIP: context.clientIP)
             case "roles":
-                let roles = try Set((form.all["roles"] ?? []).map { name in
-                    guard let role = Role(rawValue: name) else { throw CreditGateError(.validationFailed, detailKey: "role_unknown") }
-                    return role
-                })
+                let roles = try RequestValues.roles(form.all["roles"] ?? [])
                 _ = try await administration.setRoles(by: identity, of: id, to: roles, clientIP: context.clientIP)
             case "transfer":
                 _ = try await administration.transfer(by: identity, id, to: .init(form["organisation_id"] ?? ""), clientIP: context.clientIP)
             default: throw CreditGateError(.validationFailed, detailKey: "user_action_unknown")
             }
             return try await detailPage(id: id, context: context, extra: extra, status: .ok)
-        } catch let error as CreditGateError where error.kind.status < 500 && error.kind != .notFound {
-            return try await detailPage(id: id, context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
-                                        status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await detailPage(id: id, context: context, extra: $0, status: $1) })
     }
 
     // MARK: Organisation units
@@ -152,8 +152,7 @@ struct PeopleConsoleController {
     @Sendable func createOrganisation(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
-        let local = Localizer(context.language)
-        do {
+        return try await submitting(context, {
             guard let kind = Organisation.Kind(rawValue: form["kind"] ?? "") else {
                 throw CreditGateError(.validationFailed, detailKey: "org_kind_parent_mismatch")
             }
@@ -163,10 +162,7 @@ struct PeopleConsoleController {
                 by: try context.requireIdentity(), code: form["code"] ?? "", name: form["name"] ?? "", kind: kind, parentID: parent,
                 regionCode: form["region_code"] ?? "", networks: networks, clientIP: context.clientIP)
             return try await organisationsPage(context: context, extra: ["created": "\(unit.code) \(unit.name)"], status: .created)
-        } catch let error as CreditGateError where error.kind.status < 500 {
-            return try await organisationsPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
-                                               status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await organisationsPage(context: context, extra: $0, status: $1) })
     }
 
     // MARK: The access exam
@@ -184,13 +180,10 @@ struct PeopleConsoleController {
     }
 
     @Sendable func startExam(_ request: Request, context: AppRequestContext) async throws -> Response {
-        do {
+        return try await submitting(context, {
             let paper = try await access.start(for: try context.requireIdentity(), clientIP: context.clientIP)
             return try await examPage(context: context, paper: paper, extra: [:], status: .ok)
-        } catch let error as CreditGateError where error.kind == .conflict || error.kind == .forbidden {
-            return try await examPage(context: context, paper: nil, extra: ["error": Localizer(context.language)(error.detailKey ?? "detail_forbidden")],
-                                      status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await examPage(context: context, paper: nil, extra: $0, status: $1) })
     }
 
     @Sendable func submitExam(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -201,16 +194,14 @@ struct PeopleConsoleController {
             if let position = Int(value) { answers[String(name.dropFirst(2))] = position }
         }
         let local = Localizer(context.language)
-        do {
+        return try await submitting(context, keepNotFound: true, {
             let submission = try await access.submit(attemptID: try context.parameters.require("id"), answers: answers,
                                                      for: try context.requireIdentity(), clientIP: context.clientIP)
             let message = local(submission.outcome.passed ? "exam_passed" : submission.outcome.late ? "exam_late" : "exam_failed")
                 .replacingOccurrences(of: "{score}", with: String(submission.outcome.score))
                 .replacingOccurrences(of: "{mark}", with: String(submission.outcome.passMark))
             return try await examPage(context: context, paper: nil, extra: [submission.outcome.passed ? "passed" : "failed": message], status: .ok)
-        } catch let error as CreditGateError where error.kind == .conflict {
-            return try await examPage(context: context, paper: nil, extra: ["error": local(error.detailKey ?? "exam_already_submitted")], status: .conflict)
-        }
+        }, showingRefusalOn: { try await examPage(context: context, paper: nil, extra: $0, status: $1) })
     }
 
     // MARK: Responsibility and training
@@ -235,7 +226,7 @@ struct PeopleConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         let local = Localizer(context.language)
-        do {
+        return try await submitting(context, {
             guard let kind = Responsibility(rawValue: form["responsibility"] ?? "") else {
                 throw CreditGateError(.validationFailed, detailKey: "responsibility_unknown")
             }
@@ -243,26 +234,20 @@ struct PeopleConsoleController {
             _ = try await responsibility.assign(by: try context.requireIdentity(), organisationID: .init(form["organisation_id"] ?? ""),
                                                 responsibility: kind, personName: form["person_name"] ?? "", userID: linked, clientIP: context.clientIP)
             return try await responsibilityPage(context: context, extra: ["done": local("user_action_done")], status: .ok)
-        } catch let error as CreditGateError where error.kind.status < 500 {
-            return try await responsibilityPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
-                                                status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await responsibilityPage(context: context, extra: $0, status: $1) })
     }
 
     @Sendable func recordCourse(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         let local = Localizer(context.language)
-        do {
+        return try await submitting(context, {
             let attendance = (form.all["attendee"] ?? []).map { TrainingCourse.Attendance(userID: .init($0), score: nil, passed: true) }
             _ = try await responsibility.recordCourse(by: try context.requireIdentity(), title: form["title"] ?? "", heldOn: form["held_on"] ?? "",
                                                       organisationID: .init(form["organisation_id"] ?? ""), attendance: attendance,
                                                       clientIP: context.clientIP)
             return try await responsibilityPage(context: context, extra: ["done": local("user_action_done")], status: .created)
-        } catch let error as CreditGateError where error.kind.status < 500 {
-            return try await responsibilityPage(context: context, extra: ["error": local(error.detailKey ?? error.kind.titleKey)],
-                                                status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await responsibilityPage(context: context, extra: $0, status: $1) })
     }
 
     // MARK: Access requests
@@ -285,13 +270,10 @@ struct PeopleConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         let local = Localizer(context.language)
-        do {
+        return try await submitting(context, keepNotFound: true, {
             _ = try await access.decide(.init(try context.parameters.require("id")), approve: form["decision"] == "approve",
                                         comment: form["comment"] ?? "", by: try context.requireIdentity(), clientIP: context.clientIP)
             return try await requestsPage(context: context, extra: ["done": local("access_decided")], status: .ok)
-        } catch let error as CreditGateError where error.kind.status < 500 && error.kind != .notFound {
-            return try await requestsPage(context: context, extra: ["error": local(error.detailKey ?? "detail_forbidden")],
-                                          status: .init(code: error.kind.status))
-        }
+        }, showingRefusalOn: { try await requestsPage(context: context, extra: $0, status: $1) })
     }
 }

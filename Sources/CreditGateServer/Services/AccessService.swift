@@ -10,18 +10,20 @@ public struct AccessService: Sendable {
     let organisations: any OrganisationRepository
     let exams: any ExamRepository
     let requests: any AccessRequestRepository
+    let administration: AccountAdministration
     let examPolicy: ExamPolicy
     let lifecycle: LifecyclePolicy
     let audit: AuditTrail
     let clock: @Sendable () -> Date
 
     public init(users: any UserRepository, organisations: any OrganisationRepository, exams: any ExamRepository,
-                requests: any AccessRequestRepository, examPolicy: ExamPolicy, lifecycle: LifecyclePolicy, audit: AuditTrail,
+                requests: any AccessRequestRepository, administration: AccountAdministration, examPolicy: ExamPolicy, lifecycle: LifecyclePolicy, audit: AuditTrail,
                 clock: @escaping @Sendable () -> Date) {
         self.users = users
         self.organisations = organisations
         self.exams = exams
         self.requests = requests
+        self.administration = administration
         self.examPolicy = examPolicy
         self.lifecycle = lifecycle
         self.audit = audit
@@ -164,13 +166,8 @@ public struct AccessService: Sendable {
     public func visibleRequests(for identity: AuthenticatedUser) async throws -> [AccessRequest] {
         let all = try await requests.all()
         guard identity.permissions.contains(.accessRead) else { return all.filter { $0.applicantID == identity.user.id } }
-        let tree = OrganisationTree(try await organisations.all())
-        let scope = AdministrativeScope.of(roles: identity.user.roles, organisation: identity.user.organisationID)
-        let applicants = Dictionary(try await users.all().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        return all.filter { request in
-            request.applicantID == identity.user.id
-                || applicants[request.applicantID].map { scope.contains($0.organisationID, in: tree) } == true
-        }
+        let applicantsInScope = Set(try await administration.visibleUsers(for: identity).map(\.id))
+        return all.filter { $0.applicantID == identity.user.id || applicantsInScope.contains($0.applicantID) }
     }
 
     /// Decides the current step of a request. The rules (not one's own, one step per person, the step's unit) are

@@ -136,7 +136,11 @@ public struct ResponsibilityService: Sendable {
         guard Set(attendance.map(\.userID)).count == attendance.count,
               attendance.allSatisfy({ $0.score.map { (0...100).contains($0) } ?? true })
         else { throw CreditGateError(.validationFailed, detailKey: "training_attendance_invalid") }
-        for attendee in attendance { _ = try await administration.user(attendee.userID, for: actor) }
+        // Every attendee in scope, checked against one reading of the accounts rather than one query each.
+        let visible = Set(try await administration.visibleUsers(for: actor).map(\.id))
+        guard attendance.allSatisfy({ visible.contains($0.userID) }) else {
+            throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "attendee unknown or outside scope")
+        }
         let course = TrainingCourse(id: .random(), title: title, heldOn: heldOn, organisationID: unit.id, attendance: attendance)
         try await audit.record(AuditEvent(kind: .trainingRecorded, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP, outcome: .success,
                                           details: ["course": course.id.rawValue, "organisation": unit.code, "held_on": heldOn,
