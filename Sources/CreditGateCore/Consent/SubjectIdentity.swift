@@ -28,6 +28,13 @@ public struct SubjectIdentifier: Hashable, Sendable, Codable {
     public let type: CertificateType
     public let number: String
 
+    /// An identifier read back from storage, where only validated ones are written. Anything typed by a person
+    /// goes through ``validate(_:as:today:)`` instead.
+    public init(type: CertificateType, number: String) {
+        self.type = type
+        self.number = number
+    }
+
     /// Why an identifier is refused, in words a loan officer understands; each case is a catalogue key.
     public enum Problem: String, Error, Sendable, Equatable, CaseIterable {
         case empty = "identity_empty"

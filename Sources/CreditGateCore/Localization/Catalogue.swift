@@ -10,8 +10,18 @@ public enum Catalogue {
         }
     }
 
-    public static let zhCN: [String: String] = merged(foundationZhCN, peopleZhCN)
-    public static let en: [String: String] = merged(foundationEN, peopleEN)
+    public static let zhCN: [String: String] = merged(foundationZhCN, peopleZhCN, consentZhCN)
+    public static let en: [String: String] = merged(foundationEN, peopleEN, consentEN)
+
+    /// The string of `key` in `language` with each `{name}` replaced by `facts[name]`; the key itself when the
+    /// catalogue has no such string (the catalogue test keeps that from happening).
+    public static func format(_ key: String, in language: Language, facts: [String: String] = [:]) -> String {
+        var text = strings(for: language)[key] ?? key
+        for (name, value) in facts {
+            text = text.replacingOccurrences(of: "{\(name)}", with: value)
+        }
+        return text
+    }
 
     /// One catalogue from its parts; a key defined twice is a programming error caught by the first test run.
     static func merged(_ parts: [String: String]...) -> [String: String] {

@@ -22,6 +22,7 @@ public enum Migrations {
         Migration0001Foundation.migration,
         Migration0002AuditLog.migration,
         Migration0003PeopleAndAccess.migration,
+        Migration0004ConsentAndQueries.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,255 @@
+import CreditGateCore
+import Foundation
+import SQLKit
+
+/// The registry of client applications allowed to call the query API.
+public protocol ClientAppRepository: Sendable {
+    func create(_ app: ClientApp) async throws
+    func app(_ id: ClientApp.ID) async throws -> ClientApp?
+    func all() async throws -> [ClientApp]
+    /// Writes the status and its who/when, only if the stored status is still `expected` (two administrators
+    /// deciding at once cannot both win); `false` when it was not.
+    func updateStatus(_ app: ClientApp, expected: ClientApp.Status) async throws -> Bool
+}
+
+public struct SQLClientAppRepository: ClientAppRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func create(_ app: ClientApp) async throws {
+        do {
+            try await database.transaction { connection in
+                try await connection.insert(into: "client_apps")
+                    .columns("id", "name", "status", "credential_hash", "registered_by", "registered_at")
+                    .values(SQLBind(app.id.rawValue), SQLBind(app.name), SQLBind(app.status.rawValue), SQLBind(app.credentialHash),
+                            SQLBind(app.registeredBy.rawValue), SQLBind(app.registeredAt.storedMilliseconds))
+                    .run()
+                for unit in app.organisations.sorted() {
+                    try await connection.insert(into: "client_app_organisations").columns("app_id", "organisation_id")
+                        .values(SQLBind(app.id.rawValue), SQLBind(unit.rawValue)).run()
+                }
+            }
+        } catch where ConstraintViolation.isForeignKey(error) {
+            throw StoreError.missingReference("organisations")
+        }
+    }
+
+    public func app(_ id: ClientApp.ID) async throws -> ClientApp? {
+        try await load { $0.where("id", .equal, SQLBind(id.rawValue)) }.first
+    }
+
+    public func all() async throws -> [ClientApp] {
+        try await load { $0.orderBy("registered_at", .descending).orderBy("id") }
+    }
+
+    public func updateStatus(_ app: ClientApp, expected: ClientApp.Status) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update("client_apps")
+                .set("status", to: SQLBind(app.status.rawValue))
+                .set("approved_by", to: SQLBind(app.approvedBy?.rawValue)).set("approved_at", to: SQLBind(app.approvedAt?.storedMilliseconds))
+                .set("revoked_by", to: SQLBind(app.revokedBy?.rawValue)).set("revoked_at", to: SQLBind(app.revokedAt?.storedMilliseconds))
+                .where("id", .equal, SQLBind(app.id.rawValue)).where("status", .equal, SQLBind(expected.rawValue))
+                .returning("id").all().count == 1
+        }
+    }
+
+    private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [ClientApp] {
+        try await database.withConnection { connection in
+            let rows = try await filter(connection.select()
+                .columns("id", "name", "status", "credential_hash", "registered_by", "registered_at", "approved_by", "approved_at",
+                         "revoked_by", "revoked_at")
+                .from("client_apps")).all()
+            var apps: [ClientApp] = []
+            for row in rows {
+                let id = try row.decode(column: "id", as: String.self)
+                guard let status = ClientApp.Status(rawValue: try row.decode(column: "status", as: String.self)) else {
+                    throw StoreError.corruptRow("client_apps")
+                }
+                let units = try await connection.select().column("organisation_id").from("client_app_organisations")
+                    .where("app_id", .equal, SQLBind(id)).all()
+                    .map { Organisation.ID(try $0.decode(column: "organisation_id", as: String.self)) }
+                apps.append(ClientApp(
+                    id: ClientApp.ID(id), name: try row.decode(column: "name", as: String.self), status: status, organisations: Set(units),
+                    credentialHash: try row.decode(column: "credential_hash", as: String.self),
+                    registeredBy: User.ID(try row.decode(column: "registered_by", as: String.self)),
+                    registeredAt: Date(storedMilliseconds: try row.decode(column: "registered_at", as: Int64.self)),
+                    approvedBy: try row.decode(column: "approved_by", as: String?.self).map(User.ID.init),
+                    approvedAt: try row.decode(column: "approved_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+                    revokedBy: try row.decode(column: "revoked_by", as: String?.self).map(User.ID.init),
+                    revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Date.init(storedMilliseconds:))
+                ))
+            }
+            return apps
+        }
+    }
+}
+
+/// An earlier answered query about a subject, as a report's query-records section lists it.
+public struct AnsweredQuerySummary: Sendable, Equatable {
+    public let answeredAt: Date
+    public let organisationName: String
+    public let purpose: QueryPurpose
+}
+
+/// The register of queries and the encrypted reports they brought back.
+public protocol QueryRepository: Sendable {
+    /// Records a query as admitted (`pending`) or refused.
+    func record(_ query: CreditQuery) async throws
+    /// Marks a pending query failed; nothing else about it changes.
+    func fail(_ id: CreditQuery.ID, failure: CreditQuery.Failure, at time: Date) async throws
+    /// Stores the report and marks the query answered, in one transaction: a report is never stored for a query
+    /// that does not say so, and a query never says answered without its report.
+    func answer(_ id: CreditQuery.ID, report: StoredReport) async throws
+    func query(_ id: CreditQuery.ID) async throws -> CreditQuery?
+    /// A user's queries, newest first.
+    func queries(of user: User.ID, limit: Int) async throws -> [CreditQuery]
+    func report(_ id: StoredReport.ID) async throws -> StoredReport?
+    /// Answered queries about the subject through this gateway, newest first.
+    func answeredQueries(about subject: SubjectIdentifier, limit: Int) async throws -> [AnsweredQuerySummary]
+}
+
+public struct SQLQueryRepository: QueryRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static let columns = [
+        "id", "user_id", "organisation_id", "channel", "client_app_id", "subject_type", "subject_number", "subject_name", "purpose", "consent_id",
+        "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id",
+    ]
+
+    public func record(_ query: CreditQuery) async throws {
+        try await database.transaction { connection in
+            try await connection.insert(into: "queries").columns(Self.columns)
+                .values(SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
+                        SQLBind(query.channel.rawValue), SQLBind(query.clientAppID?.rawValue), SQLBind(query.subject.type.rawValue),
+                        SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
+                        SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
+                        SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
+                        SQLBind(query.reportID?.rawValue))
+                .run()
+        }
+    }
+
+    public func fail(_ id: CreditQuery.ID, failure: CreditQuery.Failure, at time: Date) async throws {
+        try await database.transaction { connection in
+            try await connection.update("queries")
+                .set("status", to: SQLBind(CreditQuery.Status.failed.rawValue)).set("failure", to: SQLBind(failure.rawValue))
+                .set("answered_at", to: SQLBind(time.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(CreditQuery.Status.pending.rawValue))
+                .run()
+        }
+    }
+
+    public func answer(_ id: CreditQuery.ID, report: StoredReport) async throws {
+        try await database.transaction { connection in
+            try await connection.insert(into: "reports")
+                .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
+                .values(SQLBind(report.id.rawValue), SQLBind(id.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
+                        SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
+                        SQLBind(report.envelope.ciphertext.base64EncodedString()), SQLBind(report.storedAt.storedMilliseconds))
+                .run()
+            let updated = try await connection.update("queries")
+                .set("status", to: SQLBind(CreditQuery.Status.answered.rawValue)).set("report_id", to: SQLBind(report.id.rawValue))
+                .set("answered_at", to: SQLBind(report.storedAt.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(CreditQuery.Status.pending.rawValue))
+                .returning("id").all()
+            // Rolls the report back with it: a query that is not pending any more cannot take an answer.
+            guard updated.count == 1 else { throw StoreError.missingReference("queries") }
+        }
+    }
+
+    public func query(_ id: CreditQuery.ID) async throws -> CreditQuery? {
+        try await load { $0.where("id", .equal, SQLBind(id.rawValue)) }.first
+    }
+
+    public func queries(of user: User.ID, limit: Int) async throws -> [CreditQuery] {
+        try await load { $0.where("user_id", .equal, SQLBind(user.rawValue)).orderBy("requested_at", .descending).orderBy("id").limit(limit) }
+    }
+
+    public func report(_ id: StoredReport.ID) async throws -> StoredReport? {
+        try await database.withConnection { connection in
+            guard let row = try await connection.select()
+                .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
+                .from("reports").where("id", .equal, SQLBind(id.rawValue)).first()
+            else { return nil }
+            guard let kind = SubjectKind(rawValue: try row.decode(column: "kind", as: String.self)) else { throw StoreError.corruptRow("reports") }
+            return StoredReport(id: id, queryID: CreditQuery.ID(try row.decode(column: "query_id", as: String.self)), kind: kind,
+                                reportNumber: try row.decode(column: "report_number", as: String.self),
+                                envelope: try SealedEnvelope(row: row, table: "reports"),
+                                storedAt: Date(storedMilliseconds: try row.decode(column: "stored_at", as: Int64.self)))
+        }
+    }
+
+    public func answeredQueries(about subject: SubjectIdentifier, limit: Int) async throws -> [AnsweredQuerySummary] {
+        try await database.withConnection { connection in
+            try await connection.select()
+                .column(SQLColumn("answered_at", table: "queries")).column(SQLColumn("purpose", table: "queries"))
+                .column(SQLColumn("name", table: "organisations"))
+                .from("queries")
+                .join("organisations", on: SQLColumn("organisation_id", table: "queries"), .equal, SQLColumn("id", table: "organisations"))
+                .where(SQLColumn("subject_type", table: "queries"), .equal, SQLBind(subject.type.rawValue))
+                .where(SQLColumn("subject_number", table: "queries"), .equal, SQLBind(subject.number))
+                .where(SQLColumn("status", table: "queries"), .equal, SQLBind(CreditQuery.Status.answered.rawValue))
+                .orderBy(SQLColumn("answered_at", table: "queries"), SQLDirection.descending)
+                .limit(limit)
+                .all()
+                .map { row in
+                    guard let purpose = QueryPurpose(rawValue: try row.decode(column: "purpose", as: String.self)),
+                          let answeredAt = try row.decode(column: "answered_at", as: Int64?.self)
+                    else { throw StoreError.corruptRow("queries") }
+                    return AnsweredQuerySummary(answeredAt: Date(storedMilliseconds: answeredAt),
+                                                organisationName: try row.decode(column: "name", as: String.self), purpose: purpose)
+                }
+        }
+    }
+
+    /// Reasons are stored as `code` lines, each followed by its facts as `name=value` pairs, JSON-encoded so that
+    /// no fact value can break the format.
+    static func encode(_ reasons: [QueryRefusalReason]) -> String {
+        let objects = reasons.map { ["code": $0.code, "facts": $0.facts] as [String: Any] }
+        guard let data = try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys]) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeReasons(_ text: String) -> [QueryRefusalReason]? {
+        guard let objects = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] else { return nil }
+        return objects.compactMap { object in
+            guard let code = object["code"] as? String else { return nil }
+            return QueryRefusalReason(code: code, facts: object["facts"] as? [String: String] ?? [:])
+        }
+    }
+
+    private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [CreditQuery] {
+        try await database.withConnection { connection in
+            try await filter(connection.select().columns(Self.columns).from("queries")).all().map { row in
+                guard let type = CertificateType(rawValue: try row.decode(column: "subject_type", as: String.self)),
+                      let channel = CreditQuery.Channel(rawValue: try row.decode(column: "channel", as: String.self)),
+                      let purpose = QueryPurpose(rawValue: try row.decode(column: "purpose", as: String.self)),
+                      let status = CreditQuery.Status(rawValue: try row.decode(column: "status", as: String.self)),
+                      let reasons = Self.decodeReasons(try row.decode(column: "reasons", as: String.self))
+                else { throw StoreError.corruptRow("queries") }
+                return CreditQuery(
+                    id: CreditQuery.ID(try row.decode(column: "id", as: String.self)),
+                    userID: User.ID(try row.decode(column: "user_id", as: String.self)),
+                    organisationID: Organisation.ID(try row.decode(column: "organisation_id", as: String.self)),
+                    channel: channel, clientAppID: try row.decode(column: "client_app_id", as: String?.self).map(ClientApp.ID.init),
+                    subject: SubjectIdentifier(type: type, number: try row.decode(column: "subject_number", as: String.self)),
+                    subjectName: try row.decode(column: "subject_name", as: String.self), purpose: purpose,
+                    consentID: try row.decode(column: "consent_id", as: String?.self).map(Consent.ID.init),
+                    clientIP: try row.decode(column: "client_ip", as: String.self),
+                    requestedAt: Date(storedMilliseconds: try row.decode(column: "requested_at", as: Int64.self)),
+                    status: status, reasons: reasons,
+                    failure: try row.decode(column: "failure", as: String?.self).flatMap(CreditQuery.Failure.init(rawValue:)),
+                    answeredAt: try row.decode(column: "answered_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+                    reportID: try row.decode(column: "report_id", as: String?.self).map(StoredReport.ID.init)
+                )
+            }
+        }
+    }
+}
