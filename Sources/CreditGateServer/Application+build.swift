@@ -39,6 +39,10 @@ public struct AppServices: Sendable {
     public let access: AccessService
     public let suspension: SuspensionService
     public let responsibility: ResponsibilityService
+    public let consents: ConsentService
+    public let loans: LoanRegisterService
+    public let clientApps: ClientAppService
+    public let queries: QueryService
     public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
     public let auditTrail: AuditTrail
@@ -73,10 +77,21 @@ public struct AppServices: Sendable {
             passwordPolicy: passwordPolicy,
             lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger
         )
+        let sealer = EnvelopeSealer(current: MasterKey(arguments.secrets.masterKey))
+        let consentRepository = SQLConsentRepository(database: database)
+        let queryRepository = SQLQueryRepository(database: database)
+        let bureau = SandboxBureau(
+            behaviour: SandboxBureauBehaviour(latency: configuration.sandboxLatency,
+                                              fault: SandboxBureauBehaviour.Fault(rawValue: configuration.sandboxFault) ?? .none,
+                                              timeout: configuration.bureauTimeout),
+            history: GatewayQueryHistory(queries: queryRepository), clock: clock
+        )
+        let loans = LoanRegisterService(loans: SQLLoanRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
+        let clientApps = ClientAppService(apps: SQLClientAppRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
         return AppServices(
             database: database, organisations: organisations, users: users, sessions: sessions,
             settings: SQLSettingsRepository(database: database), hasher: hasher,
-            bureau: SandboxBureau(clock: clock),
+            bureau: bureau,
             authentication: AuthenticationService(
                 users: users, organisations: organisations, sessions: sessions, failures: SQLSignInFailureRepository(database: database),
                 hasher: hasher, policy: configuration.sessionPolicy, passwordPolicy: passwordPolicy, limits: configuration.signInLimits,
@@ -90,6 +105,11 @@ public struct AppServices: Sendable {
                                           lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger),
             responsibility: ResponsibilityService(repository: SQLResponsibilityRepository(database: database), administration: administration,
                                                   audit: auditTrail, clock: clock),
+            consents: ConsentService(consents: consentRepository, organisations: organisations, sealer: sealer,
+                                     maxDocumentBytes: configuration.consentMaxDocumentBytes, audit: auditTrail, clock: clock),
+            loans: loans, clientApps: clientApps,
+            queries: QueryService(queries: queryRepository, consents: consentRepository, organisations: organisations, loans: loans,
+                                  apps: clientApps, bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock, logger: arguments.logger),
             exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
@@ -128,7 +148,11 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     let cookies = SessionCookies(secure: configuration.isTLS)
 
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: RequestLoggingMiddleware(trustedProxies: configuration.trustedProxies, bodyLimit: configuration.maxBodyBytes))
+    router.add(middleware: RequestLoggingMiddleware(
+        trustedProxies: configuration.trustedProxies, bodyLimit: configuration.maxBodyBytes,
+        // Room for the form fields and the multipart framing around the largest scan.
+        uploadLimit: configuration.consentMaxDocumentBytes + 65_536, uploadPaths: ["/api/v1/consents", "/console/consents"]
+    ))
     router.add(middleware: SecurityHeadersMiddleware(isTLS: configuration.isTLS))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SessionMiddleware(authentication: services.authentication, cookies: cookies, problems: problems))
@@ -148,6 +172,9 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         authentication: services.authentication, administration: services.administration, access: services.access,
         suspension: services.suspension, responsibility: services.responsibility, clock: services.clock
     ).addRoutes(to: router.group("api/v1"))
+    QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
+                       clock: services.clock)
+        .addRoutes(to: router.group("api/v1"))
     AuditLogController(
         repository: services.auditLog, verifier: services.logSigner.verifier
     ).addRoutes(to: router.group("api/v1/log"))
@@ -159,6 +186,8 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     ).addRoutes(to: console)
     PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
                             renderer: renderer, clock: services.clock).addRoutes(to: console)
+    QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
+                           administration: services.administration, renderer: renderer, clock: services.clock).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock

@@ -47,6 +47,13 @@ public struct AuditEvent: Sendable, Equatable {
         case queryRightsGranted = "access.query_rights_granted"
         case responsibilityChanged = "responsibility.changed"
         case trainingRecorded = "training.recorded"
+        case consentFiled = "consent.filed"
+        case consentDocumentOpened = "consent.document_opened"
+        case consentWithdrawn = "consent.withdrawn"
+        case loanRecorded = "loan.recorded"
+        case clientAppRegistered = "client_app.registered"
+        case clientAppApproved = "client_app.approved"
+        case clientAppRevoked = "client_app.revoked"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

@@ -74,6 +74,24 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case responsibilityManage = "responsibility.manage"
     /// See responsibility matrices, training records and the yearly coverage list.
     case responsibilityRead = "responsibility.read"
+    /// File a subject's written authorisation (授权书) with its scanned document, and see those of one's own unit.
+    case consentsUpload = "consents.upload"
+    /// See the consents filed in scope (not their documents).
+    case consentsRead = "consents.read"
+    /// Open a consent's scanned document, for per-query checks (逐笔核查); every opening is an audit event.
+    case consentsDocumentOpen = "consents.document.open"
+    /// Record a subject's withdrawal of a consent.
+    case consentsWithdraw = "consents.withdraw"
+    /// Query a credit report (also needs query rights: the exam passed and the approval chain granted).
+    case queriesMake = "queries.make"
+    /// See the loan register in scope.
+    case loansRead = "loans.read"
+    /// Add and update loans of the register, by API or file.
+    case loansManage = "loans.manage"
+    /// See the registered client applications.
+    case clientAppsRead = "client_apps.read"
+    /// Register, approve (never one's own registration) and revoke client applications.
+    case clientAppsManage = "client_apps.manage"
 }
 
 /// The permission matrix (权限矩阵): which role grants which permission. Data, not code paths, so that it can be
@@ -90,19 +108,20 @@ public struct PermissionMatrix: Sendable {
         .systemAdministrator: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .organisationsManage,
             .usersManage, .hrUpdate, .examManage, .accessRead, .suspensionRun, .suspensionRead, .responsibilityManage,
-            .responsibilityRead,
+            .responsibilityRead, .clientAppsRead, .clientAppsManage,
         ],
         .creditAdministrator: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .organisationsManage, .usersManage,
             .accessApprove, .accessRead, .suspensionRead, .responsibilityManage, .responsibilityRead,
+            .consentsRead, .consentsDocumentOpen, .consentsWithdraw, .loansRead, .loansManage,
         ],
-        .queryOperator: [.consoleUse, .profileUpdate, .examTake],
+        .queryOperator: [.consoleUse, .profileUpdate, .examTake, .consentsUpload, .consentsRead, .consentsWithdraw, .queriesMake, .loansRead],
         .approver: [.consoleUse, .profileUpdate],
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
-            .accessRead, .suspensionRead, .responsibilityRead,
+            .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead,
         ],
-        .dataOfficer: [.consoleUse, .profileUpdate],
+        .dataOfficer: [.consoleUse, .profileUpdate, .loansRead, .loansManage],
     ])
 
     /// The union of what the given roles grant.

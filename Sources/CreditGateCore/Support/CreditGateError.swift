@@ -33,13 +33,22 @@ public struct ProblemKind: Sendable, Hashable {
     public static let validationFailed = ProblemKind(code: "validation-failed", status: 422)
     public static let tooManyRequests = ProblemKind(code: "too-many-requests", status: 429)
     public static let internalError = ProblemKind(code: "internal-error", status: 500)
+    /// The query was refused before the bureau was called; the body names every reason.
+    public static let queryRefused = ProblemKind(code: "query-refused", status: 403)
+    /// The credit bureau has no record of the subject.
+    public static let subjectNotOnFile = ProblemKind(code: "subject-not-on-file", status: 404)
+    /// The credit bureau answered with an error, or with something that is not a report.
+    public static let badGateway = ProblemKind(code: "bad-gateway", status: 502)
+    /// The credit bureau did not answer in time.
+    public static let gatewayTimeout = ProblemKind(code: "gateway-timeout", status: 504)
     public static let serviceUnavailable = ProblemKind(code: "service-unavailable", status: 503)
 
     /// Every kind, for the catalogue test and the OpenAPI document.
     public static let all: [ProblemKind] = [
         .badRequest, .malformedJSON, .invalidParameter, .unauthenticated, .invalidCredentials, .forbidden,
         .csrfRejected, .setupRequired, .notFound, .methodNotAllowed, .conflict, .payloadTooLarge, .unsupportedMediaType,
-        .validationFailed, .tooManyRequests, .internalError, .serviceUnavailable,
+        .validationFailed, .tooManyRequests, .internalError, .serviceUnavailable, .queryRefused, .subjectNotOnFile, .badGateway,
+        .gatewayTimeout,
     ]
 }
 
@@ -51,10 +60,13 @@ public struct CreditGateError: Error, Sendable {
     public let detailKey: String?
     /// For the log only: may name internal state, never secrets or unmasked identifiers.
     public let cause: String?
+    /// Further members of the problem body (RFC 9457 extensions), e.g. the ID of the query that failed.
+    public let extensions: [String: String]
 
-    public init(_ kind: ProblemKind, detailKey: String? = nil, cause: String? = nil) {
+    public init(_ kind: ProblemKind, detailKey: String? = nil, cause: String? = nil, extensions: [String: String] = [:]) {
         self.kind = kind
         self.detailKey = detailKey
         self.cause = cause
+        self.extensions = extensions
     }
 }

@@ -46,6 +46,14 @@ public struct AppConfiguration: Sendable {
     public var lifecyclePolicy: LifecyclePolicy
     /// How often the automatic suspension runs.
     public var suspensionInterval: Duration
+    /// The largest scanned consent accepted.
+    public var consentMaxDocumentBytes: Int = 10 * 1_048_576
+    /// The sandbox bureau's answer time, and a fault it injects on every request (`none`, `timeout`, `error`,
+    /// `malformed`), for demonstrations and tests of the failure paths.
+    public var sandboxLatency: Duration = .zero
+    public var sandboxFault: String = "none"
+    /// How long the gateway waits for the bureau before answering 504.
+    public var bureauTimeout: Duration = .seconds(10)
 
     public init(
         host: String = "127.0.0.1",
@@ -129,6 +137,20 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError.invalid(key: "bureau.kind", reason: "the only connector in this build is \"sandbox\"")
         }
         configuration.allowSandboxBureau = reader.bool(forKey: "bureau.allowSandbox", default: false)
+        configuration.sandboxLatency = .milliseconds(reader.int(forKey: "bureau.sandbox.latencyMilliseconds", default: 0))
+        configuration.sandboxFault = reader.string(forKey: "bureau.sandbox.fault", default: defaults.sandboxFault)
+        guard ["none", "timeout", "error", "malformed"].contains(configuration.sandboxFault) else {
+            throw ConfigurationError.invalid(key: "bureau.sandbox.fault", reason: "use none, timeout, error or malformed")
+        }
+        let bureauTimeout = reader.int(forKey: "bureau.timeoutMilliseconds", default: 10_000)
+        guard (100...120_000).contains(bureauTimeout) else {
+            throw ConfigurationError.invalid(key: "bureau.timeoutMilliseconds", reason: "must be 100–120000")
+        }
+        configuration.bureauTimeout = .milliseconds(bureauTimeout)
+        configuration.consentMaxDocumentBytes = reader.int(forKey: "consents.maxDocumentBytes", default: defaults.consentMaxDocumentBytes)
+        guard (1024...50 * 1_048_576).contains(configuration.consentMaxDocumentBytes) else {
+            throw ConfigurationError.invalid(key: "consents.maxDocumentBytes", reason: "must be 1024 to 52428800")
+        }
         let level = reader.string(forKey: "log.level", default: defaults.logLevel.rawValue)
         guard let logLevel = Logger.Level(rawValue: level) else { throw ConfigurationError.invalid(key: "log.level", reason: "use trace, debug, info, notice, warning, error or critical") }
         configuration.logLevel = logLevel

@@ -64,13 +64,19 @@ enum FormBody {
     struct Form {
         var fields: [String: String] = [:]
         var all: [String: [String]] = [:]
+        /// Files of a `multipart/form-data` form, by field name.
+        var files: [String: UploadedFile] = [:]
 
         subscript(_ name: String) -> String? { fields[name] }
     }
 
     static func parse(_ request: inout Request, context: AppRequestContext) async throws -> Form {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.lowercased().hasPrefix("multipart/form-data") {
+            let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+            return try MultipartForm.parse(Data(buffer: buffer), contentType: contentType)
+        }
+        guard contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             throw CreditGateError(.unsupportedMediaType, cause: "console form with \(contentType.isEmpty ? "no content type" : contentType)")
         }
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)

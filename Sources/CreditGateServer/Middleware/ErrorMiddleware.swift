@@ -60,7 +60,8 @@ struct ProblemRenderer: Sendable {
         if request.uri.path.hasPrefix("/console") {
             return console.errorPage(kind: kind, detailKey: detailKey, context: context)
         }
-        return Self.problemResponse(kind: kind, detailKey: detailKey, language: context.language, requestID: context.requestID)
+        return Self.problemResponse(kind: kind, detailKey: detailKey, language: context.language, requestID: context.requestID,
+                                    extensions: (error as? CreditGateError)?.extensions ?? [:])
     }
 
     private func log(_ error: any Error, kind: ProblemKind, context: AppRequestContext) {
@@ -75,7 +76,8 @@ struct ProblemRenderer: Sendable {
 
     /// An RFC 9457 body: `type`, `title` (in the negotiated language), `status`, `detail`, and the extensions
     /// `titles` (both languages) and `requestId`.
-    static func problemResponse(kind: ProblemKind, detailKey: String?, language: Language, requestID: String) -> Response {
+    static func problemResponse(kind: ProblemKind, detailKey: String?, language: Language, requestID: String,
+                                extensions: [String: Any] = [:]) -> Response {
         let local = Localizer(language)
         var body: [String: Any] = [
             "type": kind.typeURI,
@@ -88,6 +90,7 @@ struct ProblemRenderer: Sendable {
             "requestId": requestID,
         ]
         if let detailKey { body["detail"] = local(detailKey) }
+        body.merge(extensions) { standard, _ in standard }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers: HTTPFields = [.contentType: "application/problem+json; charset=utf-8", .contentLanguage: language.rawValue]
         if kind.status == 503 { headers[.retryAfter] = "5" }

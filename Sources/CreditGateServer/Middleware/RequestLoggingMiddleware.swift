@@ -14,6 +14,10 @@ struct RequestLoggingMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let trustedProxies: [NetworkCIDR]
     let bodyLimit: Int
+    /// The larger limit of the routes that take a scanned document, and those routes' paths. Set here, before any
+    /// middleware reads a body, because the console's CSRF check reads the form first.
+    var uploadLimit: Int = 0
+    var uploadPaths: Set<String> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -25,7 +29,7 @@ struct RequestLoggingMiddleware: RouterMiddleware {
             forwardedFor: request.headers[values: .xForwardedFor],
             trustedProxies: trustedProxies
         )
-        context.bodyLimit = bodyLimit
+        context.bodyLimit = request.method == .post && uploadPaths.contains(request.uri.path) ? max(bodyLimit, uploadLimit) : bodyLimit
         let started = ContinuousClock.now
         var response: Response
         if Self.isCanonical(request.uri.path) {

@@ -25,6 +25,10 @@ struct NavigationItem: Sendable {
         .init(path: "/console/home", labelKey: "nav_home", permission: .consoleUse),
         .init(path: "/console/organisations", labelKey: "nav_organisations", permission: .organisationsRead),
         .init(path: "/console/users", labelKey: "nav_users", permission: .usersRead),
+        .init(path: "/console/queries", labelKey: "nav_queries", permission: .queriesMake),
+        .init(path: "/console/consents", labelKey: "nav_consents", permission: .consentsRead),
+        .init(path: "/console/loans", labelKey: "nav_loans", permission: .loansRead),
+        .init(path: "/console/client-apps", labelKey: "nav_client_apps", permission: .clientAppsRead),
         .init(path: "/console/exam", labelKey: "nav_exam", permission: .examTake),
         .init(path: "/console/access-requests", labelKey: "nav_access_requests", permission: .consoleUse),
         .init(path: "/console/responsibility", labelKey: "nav_responsibility", permission: .responsibilityRead),
@@ -45,7 +49,8 @@ struct ConsoleRenderer: Sendable {
 
     /// The names of the templates, for the catalogue test.
     static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry",
-                                "account-password", "account-second-factor", "exam", "access-requests", "user-detail", "responsibility"]
+                                "account-password", "account-second-factor", "exam", "access-requests", "user-detail", "responsibility",
+                                "consents", "queries", "query-detail", "loans", "client-apps"]
 
     func page(
         _ template: String, titleKey: String, context: AppRequestContext, language: Language? = nil,

@@ -1,0 +1,216 @@
+import CreditGateCore
+import Foundation
+import Hummingbird
+
+/// A subject as the API shows it: the identifier masked (JR/T 0171 C2), never in full.
+struct SubjectDTO: Encodable {
+    let certificateType: String
+    let certificateNumberMasked: String
+    let name: String
+    let kind: String
+
+    init(_ subject: SubjectIdentifier, name: String) {
+        self.certificateType = subject.type.rawValue
+        self.certificateNumberMasked = Masking.identifier(subject.number)
+        self.name = name
+        self.kind = subject.type.subjectKind.rawValue
+    }
+}
+
+struct ConsentDTO: ResponseEncodable {
+    struct Document: Encodable {
+        let mediaType: String
+        let byteCount: Int
+        let sha256: String
+        let fileName: String
+    }
+
+    struct Withdrawal: Encodable {
+        let at: Date
+        let recordedBy: String
+        let reason: String
+    }
+
+    let id: String
+    let subject: SubjectDTO
+    let purposes: [String]
+    let signedOn: String
+    let validUntil: String
+    let organisationId: String
+    let uploadedBy: String
+    let uploadedAt: Date
+    let document: Document
+    let withdrawal: Withdrawal?
+
+    init(_ consent: Consent) {
+        self.id = consent.id.rawValue
+        self.subject = SubjectDTO(consent.subject, name: consent.subjectName)
+        self.purposes = consent.purposes.map(\.code).sorted()
+        self.signedOn = consent.signedOn.description
+        self.validUntil = consent.validUntil.description
+        self.organisationId = consent.organisationID.rawValue
+        self.uploadedBy = consent.uploadedBy.rawValue
+        self.uploadedAt = consent.uploadedAt
+        self.document = Document(mediaType: consent.document.mediaType.rawValue, byteCount: consent.document.byteCount,
+                                 sha256: consent.document.sha256, fileName: consent.document.fileName)
+        self.withdrawal = consent.withdrawal.map { Withdrawal(at: $0.at, recordedBy: $0.recordedBy.rawValue, reason: $0.reason) }
+    }
+}
+
+struct ConsentList: ResponseEncodable {
+    let consents: [ConsentDTO]
+}
+
+struct WithdrawalRequest: Decodable {
+    let reason: String
+}
+
+struct QueryRequestBody: Decodable {
+    let certificateType: String
+    let certificateNumber: String
+    let subjectName: String
+    let purpose: String
+    let consentId: String?
+}
+
+/// A reason in both languages, as every decision carries it.
+struct ReasonDTO: Encodable {
+    let code: String
+    let message: BilingualText
+    let facts: [String: String]
+
+    init(_ reason: QueryRefusalReason) {
+        self.code = reason.code
+        self.message = BilingualText(zh: reason.message(in: .zhCN), en: reason.message(in: .en))
+        self.facts = reason.facts
+    }
+}
+
+struct QueryDTO: ResponseEncodable {
+    let queryId: String
+    let decision: String
+    let status: String
+    let reasons: [ReasonDTO]
+    let failure: String?
+    let channel: String
+    let clientAppId: String?
+    let subject: SubjectDTO
+    let purpose: String
+    let consentId: String?
+    let requestedAt: Date
+    let answeredAt: Date?
+    /// Where the querier sees the query and, once it is answered, its report: the console, never this API.
+    let view: String
+    let decisionLogIndex: UInt64?
+
+    init(_ query: CreditQuery, decisionLogIndex: UInt64? = nil) {
+        self.queryId = query.id.rawValue
+        self.decision = query.status == .refused ? "refused" : "allowed"
+        self.status = query.status.rawValue
+        self.reasons = query.reasons.map(ReasonDTO.init)
+        self.failure = query.failure?.rawValue
+        self.channel = query.channel.rawValue
+        self.clientAppId = query.clientAppID?.rawValue
+        self.subject = SubjectDTO(query.subject, name: query.subjectName)
+        self.purpose = query.purpose.code
+        self.consentId = query.consentID?.rawValue
+        self.requestedAt = query.requestedAt
+        self.answeredAt = query.answeredAt
+        self.view = "/console/queries/\(query.id.rawValue)"
+        self.decisionLogIndex = decisionLogIndex
+    }
+}
+
+struct QueryList: ResponseEncodable {
+    let queries: [QueryDTO]
+}
+
+struct PurposeDTO: Encodable {
+    let code: String
+    let name: BilingualText
+    let subjectKinds: [String]
+    let requiresActiveLoan: Bool
+    let stateOrganOnly: Bool
+}
+
+struct PurposeList: ResponseEncodable {
+    let purposes: [PurposeDTO]
+}
+
+struct LoanRequestBody: Decodable {
+    let contractNumber: String
+    let certificateType: String
+    let certificateNumber: String
+    let organisationCode: String?
+    let amountYuan: Int
+    let startsOn: String
+    let maturesOn: String
+    let settledOn: String?
+}
+
+struct LoanDTO: ResponseEncodable {
+    let id: String
+    let contractNumber: String
+    let borrower: SubjectDTO
+    let organisationId: String
+    let amountYuan: Int
+    let startsOn: String
+    let maturesOn: String
+    let settledOn: String?
+
+    init(_ loan: Loan) {
+        self.id = loan.id.rawValue
+        self.contractNumber = loan.contractNumber
+        self.borrower = SubjectDTO(loan.borrower, name: "")
+        self.organisationId = loan.organisationID.rawValue
+        self.amountYuan = loan.amountYuan
+        self.startsOn = loan.startsOn.description
+        self.maturesOn = loan.maturesOn.description
+        self.settledOn = loan.settledOn?.description
+    }
+}
+
+struct LoanList: ResponseEncodable {
+    let loans: [LoanDTO]
+}
+
+struct ClientAppRequestBody: Decodable {
+    let name: String
+    let organisationIds: [String]
+}
+
+struct ClientAppDTO: ResponseEncodable {
+    let id: String
+    let name: String
+    let status: String
+    let organisationIds: [String]
+    let registeredBy: String
+    let registeredAt: Date
+    let approvedBy: String?
+    let approvedAt: Date?
+    let revokedBy: String?
+    let revokedAt: Date?
+
+    init(_ app: ClientApp) {
+        self.id = app.id.rawValue
+        self.name = app.name
+        self.status = app.status.rawValue
+        self.organisationIds = app.organisations.map(\.rawValue).sorted()
+        self.registeredBy = app.registeredBy.rawValue
+        self.registeredAt = app.registeredAt
+        self.approvedBy = app.approvedBy?.rawValue
+        self.approvedAt = app.approvedAt
+        self.revokedBy = app.revokedBy?.rawValue
+        self.revokedAt = app.revokedAt
+    }
+}
+
+struct RegisteredClientApp: ResponseEncodable {
+    let app: ClientAppDTO
+    /// Shown once: only its SHA-256 is kept.
+    let secret: String
+}
+
+struct ClientAppList: ResponseEncodable {
+    let apps: [ClientAppDTO]
+}

@@ -1,0 +1,209 @@
+import CreditGateBureau
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Logging
+
+/// One query, end to end: validate → admit (consent, user, application) → record the decision
+/// in the audit log → call the bureau → store the report encrypted → record the answer.
+///
+/// Every attempt that names a valid subject leaves a query record and audit events, allowed or refused. The answer
+/// never carries the report: it says where the querier may see it.
+public struct QueryService: Sendable {
+    let queries: any QueryRepository
+    let consents: any ConsentRepository
+    let organisations: any OrganisationRepository
+    let loans: LoanRegisterService
+    let apps: ClientAppService
+    let bureau: any CreditBureau
+    let sealer: EnvelopeSealer
+    let audit: AuditTrail
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    public init(queries: any QueryRepository, consents: any ConsentRepository, organisations: any OrganisationRepository, loans: LoanRegisterService,
+                apps: ClientAppService, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
+                logger: Logger) {
+        self.queries = queries
+        self.consents = consents
+        self.organisations = organisations
+        self.loans = loans
+        self.apps = apps
+        self.bureau = bureau
+        self.sealer = sealer
+        self.audit = audit
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// A query as the loan officer or the client application sends it, as text.
+    public struct Request: Sendable {
+        public var certificateType: String
+        public var certificateNumber: String
+        public var subjectName: String
+        public var purpose: String
+        public var consentID: String?
+        public var channel: CreditQuery.Channel
+        /// The application's ID and secret, for the API channel.
+        public var appID: String?
+        public var appSecret: String?
+
+        public init(certificateType: String, certificateNumber: String, subjectName: String, purpose: String, consentID: String?,
+                    channel: CreditQuery.Channel, appID: String? = nil, appSecret: String? = nil) {
+            self.certificateType = certificateType
+            self.certificateNumber = certificateNumber
+            self.subjectName = subjectName
+            self.purpose = purpose
+            self.consentID = consentID
+            self.channel = channel
+            self.appID = appID
+            self.appSecret = appSecret
+        }
+    }
+
+    /// The query as recorded, with the audit-log index of its decision.
+    public struct Outcome: Sendable {
+        public let query: CreditQuery
+        public let decisionLogIndex: UInt64
+    }
+
+    /// Runs the query. A refusal is an outcome, not an error; bureau failures throw 502/504 problems after the
+    /// query is recorded as failed.
+    public func run(_ request: Request, by actor: AuthenticatedUser, clientIP: String) async throws -> Outcome {
+        let now = clock()
+        let subject = try SubjectInput.identifier(type: request.certificateType, number: request.certificateNumber, today: now)
+        guard let purpose = QueryPurpose(rawValue: request.purpose.trimmingCharacters(in: .whitespaces)) else {
+            throw CreditGateError(.validationFailed, detailKey: "query_purpose_unknown", cause: "unknown purpose code")
+        }
+        let subjectName = request.subjectName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(subjectName.count) else {
+            throw CreditGateError(.validationFailed, detailKey: "consent_name_invalid", cause: "subject name length")
+        }
+        // The facts, read in one place.
+        var app: ClientApp?
+        var appRefusal: ClientAppRefusal?
+        if request.channel == .api {
+            (app, appRefusal) = try await apps.refusal(appID: request.appID, secret: request.appSecret, unit: actor.user.organisationID)
+        }
+        let consent = try await citedConsent(request.consentID, for: actor)
+        let hasActiveLoan = purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: now) : false
+        let decision = QueryAdmission.decide(QueryAdmissionFacts(
+            user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan, at: now
+        ))
+        var query = CreditQuery(
+            id: .random(), userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
+            subject: subject, subjectName: subjectName, purpose: purpose, consentID: consent?.id, clientIP: clientIP, requestedAt: now,
+            status: decision.isAllowed ? .pending : .refused, reasons: decision.reasons
+        )
+        let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
+        // The decision is durable in the log before anything else happens: if the log cannot take it, nothing does.
+        let decisionIndex = try await audit.record(AuditEvent(
+            kind: .queryDecided, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
+            clientApp: app?.id.rawValue ?? (request.channel == .api ? "unknown" : "console"), subjectHash: subjectHash,
+            consentID: consent?.id.rawValue ?? request.consentID.map { String($0.prefix(64)) }, purposeCode: purpose.code,
+            outcome: decision.isAllowed ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
+            details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue]
+        ))
+        try await queries.record(query)
+        guard decision.isAllowed else { return Outcome(query: query, decisionLogIndex: decisionIndex) }
+
+        let organisation = try await organisations.find(actor.user.organisationID)
+        let bureauRequest = BureauRequest(
+            subject: BureauSubject(kind: subject.type.subjectKind, certificateType: subject.type.rawValue, certificateNumber: subject.number,
+                                   name: subjectName),
+            purposeCode: purpose.code, operatorEmployeeID: actor.user.employeeID, organisationCode: organisation?.code ?? "",
+            queryReference: query.id.rawValue
+        )
+        // One call, never repeated by the gateway: every request that reaches the bureau becomes a query record on
+        // the subject's report, seen by every later lender, and a timeout does not say whether the bureau recorded
+        // it. Whether to ask again is a person's decision, made after checking — never an automatic retry.
+        let report: CreditReport
+        do {
+            report = try await bureau.fetchReport(bureauRequest)
+        } catch {
+            let failure = Self.failure(of: error)
+            try await audit.record(AuditEvent(
+                kind: .queryFailed, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
+                subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .failed,
+                reasonCodes: [failure.rawValue], details: ["query": query.id.rawValue, "bureau": bureau.name]
+            ))
+            try await queries.fail(query.id, failure: failure, at: clock())
+            logger.warning("bureau query failed", metadata: ["query": .string(query.id.rawValue), "failure": .string(failure.rawValue)])
+            throw Self.problem(for: failure, queryID: query.id)
+        }
+        let reportID = StoredReport.ID.random()
+        let stored = StoredReport(
+            id: reportID, queryID: query.id, kind: subject.type.subjectKind, reportNumber: report.reportNumber,
+            envelope: try sealer.seal(try Self.encoder.encode(report), binding: StoredReport.binding(reportID)), storedAt: clock()
+        )
+        try await audit.record(AuditEvent(
+            kind: .queryAnswered, occurredAt: stored.storedAt, actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
+            subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .success,
+            details: ["query": query.id.rawValue, "report": reportID.rawValue, "report_number": report.reportNumber, "bureau": bureau.name]
+        ))
+        try await queries.answer(query.id, report: stored)
+        query.status = .answered
+        query.answeredAt = stored.storedAt
+        query.reportID = reportID
+        return Outcome(query: query, decisionLogIndex: decisionIndex)
+    }
+
+    /// The consent a query cites, when it exists and was filed within the querier's unit or below; otherwise
+    /// `nil`, which admission reports as no consent on file.
+    func citedConsent(_ text: String?, for actor: AuthenticatedUser) async throws -> Consent? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 64,
+              let consent = try await consents.consent(Consent.ID(text.lowercased()))
+        else { return nil }
+        let tree = OrganisationTree(try await organisations.all())
+        return tree.isWithin(consent.organisationID, subtreeOf: actor.user.organisationID) ? consent : nil
+    }
+
+    public func queries(of actor: AuthenticatedUser, limit: Int = 100) async throws -> [CreditQuery] {
+        try await queries.queries(of: actor.user.id, limit: limit)
+    }
+
+    /// One of the actor's own queries; anyone else's is not found.
+    public func query(_ id: CreditQuery.ID, of actor: AuthenticatedUser) async throws -> CreditQuery {
+        guard let query = try await queries.query(id), query.userID == actor.user.id else {
+            throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "query of another user or unknown")
+        }
+        return query
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static func failure(of error: any Error) -> CreditQuery.Failure {
+        switch error as? BureauError {
+        case .timedOut: .timeout
+        case .malformedAnswer: .malformedAnswer
+        case .subjectNotFound: .subjectNotFound
+        case .rejected, nil: .bureauError
+        }
+    }
+
+    static func problem(for failure: CreditQuery.Failure, queryID: CreditQuery.ID) -> CreditGateError {
+        switch failure {
+        case .timeout: CreditGateError(.gatewayTimeout, detailKey: "query_failure_timeout", cause: "bureau timeout for query \(queryID)", extensions: ["queryId": queryID.rawValue])
+        case .bureauError: CreditGateError(.badGateway, detailKey: "query_failure_bureau_error", cause: "bureau error for query \(queryID)", extensions: ["queryId": queryID.rawValue])
+        case .malformedAnswer: CreditGateError(.badGateway, detailKey: "query_failure_malformed_answer", cause: "bureau answer malformed for query \(queryID)", extensions: ["queryId": queryID.rawValue])
+        case .subjectNotFound: CreditGateError(.subjectNotOnFile, detailKey: "query_failure_subject_not_found", cause: "no bureau record for query \(queryID)", extensions: ["queryId": queryID.rawValue])
+        }
+    }
+}
+
+/// The gateway's register of answered queries, as the sandbox bureau's query-records section lists them.
+struct GatewayQueryHistory: BureauQueryHistory {
+    let queries: any QueryRepository
+
+    func answeredQueries(about subject: BureauSubject, limit: Int) async throws -> [BureauQueryRecord] {
+        guard let type = CertificateType(rawValue: subject.certificateType) else { return [] }
+        return try await queries.answeredQueries(about: SubjectIdentifier(type: type, number: subject.certificateNumber), limit: limit).map {
+            BureauQueryRecord(date: CalendarDate($0.answeredAt).description, institution: $0.organisationName, purposeCode: $0.purpose.code)
+        }
+    }
+}
