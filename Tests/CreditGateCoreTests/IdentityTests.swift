@@ -14,12 +14,13 @@ import Testing
         for role in Role.allCases {
             #expect(PermissionMatrix.standard.allows([role], .consoleUse))
         }
-        #expect(PermissionMatrix.standard.permissions(for: [.queryOperator]) == [.consoleUse, .profileUpdate, .examTake])
+        #expect(PermissionMatrix.standard.permissions(for: [.queryOperator])
+            == [.consoleUse, .profileUpdate, .examTake, .consentsUpload, .consentsRead, .consentsWithdraw, .queriesMake, .loansRead])
     }
 
     @Test func permissionsAreTheUnionOfRoles() {
         let union = PermissionMatrix.standard.permissions(for: [.queryOperator, .creditAdministrator])
-        #expect(union == PermissionMatrix.standard.permissions(for: [.creditAdministrator]).union([.examTake]))
+        #expect(union == PermissionMatrix.standard.permissions(for: [.creditAdministrator]).union([.examTake, .consentsUpload, .queriesMake]))
         #expect(!union.contains(.systemStatusRead))
     }
 

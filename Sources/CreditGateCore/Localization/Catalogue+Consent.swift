@@ -153,6 +153,15 @@ extension Catalogue {
         "client_app_approve": "批准",
         "client_app_revoke": "撤销",
         "client_app_changed_done": "已更新应用状态。",
+        "permission_consents.upload": "上传授权书",
+        "permission_consents.read": "查看授权书登记信息",
+        "permission_consents.document.open": "查看授权书原件",
+        "permission_consents.withdraw": "登记撤回授权",
+        "permission_queries.make": "查询征信报告",
+        "permission_loans.read": "查看贷款台账",
+        "permission_loans.manage": "维护贷款台账",
+        "permission_client_apps.read": "查看接入应用",
+        "permission_client_apps.manage": "管理接入应用",
     ]
 
     static let consentEN: [String: String] = [
@@ -307,5 +316,14 @@ extension Catalogue {
         "client_app_approve": "Approve",
         "client_app_revoke": "Revoke",
         "client_app_changed_done": "Application status updated.",
+        "permission_consents.upload": "File consents",
+        "permission_consents.read": "See consents",
+        "permission_consents.document.open": "Open consent scans",
+        "permission_consents.withdraw": "Record consent withdrawals",
+        "permission_queries.make": "Query credit reports",
+        "permission_loans.read": "See the loan register",
+        "permission_loans.manage": "Maintain the loan register",
+        "permission_client_apps.read": "See client applications",
+        "permission_client_apps.manage": "Manage client applications",
     ]
 }
