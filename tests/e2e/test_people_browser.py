@@ -5,6 +5,7 @@ officer signs in with password and TOTP and has query rights."""
 import json
 import os
 import pathlib
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -12,10 +13,22 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
+import requests
+
 import accounts
 from conftest import make_browser
+from logverifier import LogVerifier
 
 BANK = pathlib.Path(__file__).resolve().parents[2] / "Sources/CreditGateServer/Resources/exam/question-bank.json"
+
+
+# A resident ID with a valid GB 11643 check digit.
+SUBJECT_ID = "110105199003070017"
+
+
+def set_date(browser, element_id, value):
+    """Fills an <input type=date> the same way in every locale."""
+    browser.execute_script("document.getElementById(arguments[0]).value = arguments[1]", element_id, value)
 
 
 def wait(browser, condition):
@@ -132,5 +145,67 @@ def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifac
         browser.get(f"{base_url}/console/access-requests")
         assert "已批准" in browser.find_element(By.CSS_SELECTOR, "[data-testid=request-status]").text
         browser.save_screenshot(str(artifacts / "people-approved.png"))
+
+        # With query rights: file the subject's written authorisation, then query with it (R-10, R-20).
+        browser.get(f"{base_url}/console/consents")
+        Select(browser.find_element(By.ID, "certificateType")).select_by_value("10")
+        browser.find_element(By.ID, "certificateNumber").send_keys(SUBJECT_ID)
+        browser.find_element(By.ID, "subjectName").send_keys("李四")
+        browser.find_element(By.CSS_SELECTOR, "input[name=purposes][value='02']").click()
+        set_date(browser, "signedOn", "2026-01-05")
+        set_date(browser, "validUntil", "2099-12-31")
+        scan = artifacts / "consent-scan.pdf"
+        scan.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+        browser.find_element(By.ID, "document").send_keys(str(scan))
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=file-consent]").click()
+        consent_id = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=consent-id]"))).text
+        browser.get(f"{base_url}/console/queries")
+        Select(browser.find_element(By.ID, "consentId")).select_by_value(consent_id)
+        Select(browser.find_element(By.ID, "certificateType")).select_by_value("10")
+        browser.find_element(By.ID, "certificateNumber").send_keys(SUBJECT_ID)
+        browser.find_element(By.ID, "subjectName").send_keys("李四")
+        Select(browser.find_element(By.ID, "purpose")).select_by_value("02")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=run-query]").click()
+        headline = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=query-headline]")))
+        assert "已取得报告" in headline.text, browser.find_element(By.CSS_SELECTOR, "[data-testid=query-outcome]").text
+        # The page never shows the report itself, and the identifier only masked.
+        assert SUBJECT_ID not in browser.page_source
+        browser.save_screenshot(str(artifacts / "query-allowed.png"))
+
+        # Post-loan management without a loan in the register: refused, with the reason in words.
+        Select(browser.find_element(By.ID, "consentId")).select_by_value(consent_id)
+        browser.find_element(By.ID, "certificateNumber").send_keys(SUBJECT_ID)
+        browser.find_element(By.ID, "subjectName").send_keys("李四")
+        Select(browser.find_element(By.ID, "purpose")).select_by_value("01")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=run-query]").click()
+        reasons = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=query-reasons]"))).text
+        assert "贷款台账" in reasons and "未同意" in reasons, reasons
+        browser.save_screenshot(str(artifacts / "query-refused.png"))
+        sign_out(browser)
     finally:
         browser.quit()
+
+    # Every step is in the audit log, and the log verifies (a compliance auditor reads it through the API).
+    token = accounts.sign_in(base_url, admin["employeeId"], admin["password"])
+    headers = {"Authorization": f"Bearer {token}"}
+    units = requests.get(f"{base_url}/api/v1/organisations", headers=headers, timeout=10).json()["organisations"]
+    head = next(unit for unit in units if unit.get("parentId") is None)
+    opened = requests.post(f"{base_url}/api/v1/users", headers=headers, timeout=10, json={
+        "employeeId": "E2E-AU", "displayName": "合规审计员", "organisationId": head["id"], "roles": ["compliance_auditor"]})
+    assert opened.status_code == 201, opened.text
+    auditor = accounts.sign_in(base_url, "E2E-AU", opened.json()["initialPassword"])
+    auditor_headers = {"Authorization": f"Bearer {auditor}"}
+    key = requests.get(f"{base_url}/api/v1/log/public-key", headers=auditor_headers, timeout=10).text
+    verifier = LogVerifier(base_url, auditor, key)
+    kinds = []
+    for _ in range(100):
+        intact, problems, size = verifier.verify()
+        entries = requests.get(f"{base_url}/api/v1/log/entries?start=0&end={size}", headers=auditor_headers, timeout=30).json()["entries"]
+        kinds = [entry["event"]["kind"] for entry in entries if entry.get("event")]
+        if "query.answered" in kinds and kinds.count("query.decided") >= 2:
+            break
+        time.sleep(0.3)
+    assert intact, problems
+    for kind in ("consent.filed", "query.decided", "query.answered"):
+        assert kind in kinds, kinds
+    assert kinds.index("consent.filed") < kinds.index("query.decided") < kinds.index("query.answered")
