@@ -43,6 +43,7 @@ public struct AppServices: Sendable {
     public let loans: LoanRegisterService
     public let clientApps: ClientAppService
     public let queries: QueryService
+    public let specialCases: SpecialQueryCaseService
     public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
     public let auditTrail: AuditTrail
@@ -88,6 +89,8 @@ public struct AppServices: Sendable {
         )
         let loans = LoanRegisterService(loans: SQLLoanRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
         let clientApps = ClientAppService(apps: SQLClientAppRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
+        let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
+                                                   audit: auditTrail, clock: clock)
         return AppServices(
             database: database, organisations: organisations, users: users, sessions: sessions,
             settings: SQLSettingsRepository(database: database), hasher: hasher,
@@ -109,7 +112,9 @@ public struct AppServices: Sendable {
                                      maxDocumentBytes: configuration.consentMaxDocumentBytes, audit: auditTrail, clock: clock),
             loans: loans, clientApps: clientApps,
             queries: QueryService(queries: queryRepository, consents: consentRepository, organisations: organisations, loans: loans,
-                                  apps: clientApps, bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock, logger: arguments.logger),
+                                  apps: clientApps, specialCases: specialCases, bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock,
+                                  logger: arguments.logger),
+            specialCases: specialCases,
             exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
@@ -173,7 +178,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         suspension: services.suspension, responsibility: services.responsibility, clock: services.clock
     ).addRoutes(to: router.group("api/v1"))
     QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                       clock: services.clock)
+                       specialCases: services.specialCases, clock: services.clock)
         .addRoutes(to: router.group("api/v1"))
     AuditLogController(
         repository: services.auditLog, verifier: services.logSigner.verifier
@@ -187,7 +192,8 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
                             renderer: renderer, clock: services.clock).addRoutes(to: console)
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                           administration: services.administration, renderer: renderer, clock: services.clock).addRoutes(to: console)
+                           specialCases: services.specialCases, administration: services.administration, renderer: renderer,
+                           clock: services.clock).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock

@@ -155,6 +155,46 @@ import Testing
         #expect(app.refusal(secret: "s3cret", unit: .init("sh"), tree: tree) == .revoked)
     }
 
+    @Test func aStateOrganQueryNeedsItsOwnApprovedCaseButNoConsent() {
+        var specialCase = SpecialQueryCase(
+            id: .random(), procedure: .stateOrgan, subject: Self.subject, purpose: .judicialInvestigation, requestedBy: .init("q"),
+            organisationID: .init("ho"), authority: "北京市东城区人民法院", documentNumber: "(2026)京0101执123号", grounds: "民事诉讼法第二百五十条",
+            requestedAt: Self.at("2026-05-01")
+        )
+        func decide(_ facts: (SpecialQueryCase?, SpecialQueryCase.Procedure?), consent: Consent? = nil, at day: String = "2026-05-02") -> [String] {
+            QueryAdmission.decide(QueryAdmissionFacts(user: Self.user(), subject: Self.subject, purpose: .judicialInvestigation, appRefusal: nil,
+                                                      consent: consent, hasActiveLoan: false, procedure: facts.1, specialCase: facts.0,
+                                                      at: Self.at(day))).reasons.map(\.code)
+        }
+        // The ordinary route never allows a judicial investigation.
+        #expect(decide((nil, nil)) == ["purpose_state_organ_only", "consent_missing"])
+        #expect(decide((nil, .stateOrgan)) == ["special_case_missing"])
+        #expect(decide((specialCase, .stateOrgan)) == ["special_case_not_approved"])
+        // Approval: never the requester, only an approver whose unit covers the case, a refusal needs a note.
+        #expect(specialCase.decide(approve: true, by: .init("q"), approverRoles: [.approver, .queryOperator], approverUnitCovers: true, note: "",
+                                   at: Self.at("2026-05-01"), validity: 7 * 86_400) == .ownCase)
+        #expect(specialCase.decide(approve: true, by: .init("a"), approverRoles: [.approver], approverUnitCovers: false, note: "",
+                                   at: Self.at("2026-05-01"), validity: 7 * 86_400) == .notThisApprover)
+        #expect(specialCase.decide(approve: false, by: .init("a"), approverRoles: [.approver], approverUnitCovers: true, note: " ",
+                                   at: Self.at("2026-05-01"), validity: 7 * 86_400) == .noteRequired)
+        #expect(specialCase.decide(approve: true, by: .init("a"), approverRoles: [.approver], approverUnitCovers: true, note: "",
+                                   at: Self.at("2026-05-01"), validity: 7 * 86_400) == nil)
+        // Approved: allowed without a consent, for this subject and purpose only, until it expires; then used once.
+        #expect(decide((specialCase, .stateOrgan)).isEmpty)
+        // A case of the other procedure does not count, and the internal-staff procedure still needs a consent.
+        #expect(decide((specialCase, .internalStaff)) == ["special_case_missing", "consent_missing"])
+        #expect(decide((specialCase, .stateOrgan), at: "2026-05-09") == ["special_case_expired"])
+        #expect(specialCase.problem(for: .init("q"), subject: Self.other, purpose: .judicialInvestigation, at: Self.at("2026-05-02")) == "special_case_mismatch")
+        #expect(specialCase.problem(for: .init("other"), subject: Self.subject, purpose: .judicialInvestigation, at: Self.at("2026-05-02")) == "special_case_mismatch")
+        specialCase.status = .used
+        #expect(decide((specialCase, .stateOrgan)) == ["special_case_used"])
+        // Opening rules.
+        #expect(SpecialQueryCase.problems(procedure: .stateOrgan, subject: Self.subject, purpose: .loanApproval, authority: "法院", documentNumber: "",
+                                          grounds: "依法") == ["special_case_state_organ_purpose", "special_case_document_required"])
+        #expect(SpecialQueryCase.problems(procedure: .internalStaff, subject: Self.subject, purpose: .loanApproval, authority: "人力资源部",
+                                          documentNumber: "", grounds: "员工贷款").isEmpty)
+    }
+
     @Test func calendarDatesAreRealDays() {
         #expect(CalendarDate("2026-02-29") == nil)
         #expect(CalendarDate("2028-02-29")?.description == "2028-02-29")

@@ -46,13 +46,14 @@ import Testing
     }
 
     static func query(_ client: some TestClientProtocol, token: String, consentID: String, purpose: String = "02", number: String = subjectID,
-                      app: (String, String)? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
+                      app: (String, String)? = nil, special: (String, String)? = nil) async throws -> (HTTPResponse.Status, [String: Any]) {
         var headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
         if let app {
             headers[.clientAppID] = app.0
             headers[.clientAppSecret] = app.1
         }
-        let body = #"{"certificateType":"10","certificateNumber":"\#(number)","subjectName":"张三","purpose":"\#(purpose)","consentId":"\#(consentID)"}"#
+        let procedure = special.map { #","procedure":"\#($0.0)","specialCaseId":"\#($0.1)""# } ?? ""
+        let body = #"{"certificateType":"10","certificateNumber":"\#(number)","subjectName":"张三","purpose":"\#(purpose)","consentId":"\#(consentID)"\#(procedure)}"#
         return try await client.execute(uri: "/api/v1/queries", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
             (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
         }
@@ -247,6 +248,45 @@ import Testing
             let refused = try await Self.query(client, token: token, consentID: id)
             let codes = ((refused.1["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
             #expect(codes.contains("consent_withdrawn"))
+        }
+    }
+
+    @Test func aStateOrganQueryGoesThroughItsApprovedCaseOnce() async throws {
+        let bank = try await TestBank.make()
+        try await Self.grantRights(bank)
+        let approver = try await bank.services.accounts.open(employeeID: "P0001", displayName: "测试P0001", organisationCode: "HO",
+                                                             roles: [.approver], password: TestBank.password)
+        try await bank.enrolSecondFactor(approver.id)
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let clientApp = try await Self.approvedApp(client, bank: bank)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            // Without a case, purpose 09 is refused on the ordinary route.
+            let ordinary = try await Self.query(client, token: token, consentID: "", purpose: "09", app: clientApp)
+            #expect(ordinary.0 == .forbidden)
+            let (opened, specialCase) = try await PeopleAccessTests.call(client, .post, "/api/v1/special-cases", token: token, body: """
+                {"procedure":"state_organ","certificateType":"10","certificateNumber":"\(Self.subjectID)","purpose":"09",
+                 "authority":"北京市东城区人民法院","documentNumber":"(2026)京0101执123号","grounds":"民事诉讼法第二百五十条"}
+                """)
+            #expect(opened == .created)
+            let caseID = try #require(specialCase["id"] as? String)
+            // The querier cannot decide it; the approver of the unit can.
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/special-cases/\(caseID)/decisions", token: token,
+                                                     body: #"{"decision":"approve"}"#).0 == .forbidden)
+            let pending = try await Self.query(client, token: token, consentID: "", purpose: "09", app: clientApp, special: ("state_organ", caseID))
+            #expect(((pending.1["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["special_case_not_approved"])
+            let approverToken = try await client.apiToken("P0001", bank: bank)
+            let (decided, decision) = try await PeopleAccessTests.call(client, .post, "/api/v1/special-cases/\(caseID)/decisions", token: approverToken,
+                                                                       body: #"{"decision":"approve"}"#)
+            #expect(decided == .ok && decision["status"] as? String == "approved")
+            // Approved: one query, with no consent, recorded as made under the state-organ procedure.
+            let (status, answer) = try await Self.query(client, token: token, consentID: "", purpose: "09", app: clientApp, special: ("state_organ", caseID))
+            #expect(status == .created)
+            #expect(answer["procedure"] as? String == "state_organ" && answer["specialCaseId"] as? String == caseID)
+            let again = try await Self.query(client, token: token, consentID: "", purpose: "09", app: clientApp, special: ("state_organ", caseID))
+            #expect(((again.1["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["special_case_used"])
+            let decided2 = try #require(try await Self.events(bank).last { ($0["details"] as? [String: String])?["procedure"] == "state_organ" })
+            #expect(decided2["kind"] as? String == "query.decided")
         }
     }
 }

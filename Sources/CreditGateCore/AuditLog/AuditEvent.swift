@@ -54,6 +54,8 @@ public struct AuditEvent: Sendable, Equatable {
         case clientAppRegistered = "client_app.registered"
         case clientAppApproved = "client_app.approved"
         case clientAppRevoked = "client_app.revoked"
+        case specialCaseOpened = "special_case.opened"
+        case specialCaseDecided = "special_case.decided"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

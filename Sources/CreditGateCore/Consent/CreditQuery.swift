@@ -46,6 +46,9 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
     public let subjectName: String
     public let purpose: QueryPurpose
     public let consentID: Consent.ID?
+    /// The special procedure and its case, when the query was made under one; recorded as such.
+    public let procedure: SpecialQueryCase.Procedure?
+    public let specialCaseID: SpecialQueryCase.ID?
     public let clientIP: String
     public let requestedAt: Date
     public var status: Status
@@ -56,7 +59,8 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
     public var reportID: StoredReport.ID?
 
     public init(id: ID, userID: User.ID, organisationID: Organisation.ID, channel: Channel, clientAppID: ClientApp.ID?, subject: SubjectIdentifier,
-                subjectName: String, purpose: QueryPurpose, consentID: Consent.ID?, clientIP: String, requestedAt: Date, status: Status,
+                subjectName: String, purpose: QueryPurpose, consentID: Consent.ID?, procedure: SpecialQueryCase.Procedure? = nil,
+                specialCaseID: SpecialQueryCase.ID? = nil, clientIP: String, requestedAt: Date, status: Status,
                 reasons: [QueryRefusalReason] = [], failure: Failure? = nil, answeredAt: Date? = nil, reportID: StoredReport.ID? = nil) {
         self.id = id
         self.userID = userID
@@ -67,6 +71,8 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
         self.subjectName = subjectName
         self.purpose = purpose
         self.consentID = consentID
+        self.procedure = procedure
+        self.specialCaseID = specialCaseID
         self.clientIP = clientIP
         self.requestedAt = requestedAt
         self.status = status

@@ -42,16 +42,22 @@ public struct QueryAdmissionFacts: Sendable {
     public let consent: Consent?
     /// Whether the register holds an active loan of the subject (looked at only for 贷后管理).
     public let hasActiveLoan: Bool
+    /// The special procedure the query is made under; `nil` for the ordinary one.
+    public let procedure: SpecialQueryCase.Procedure?
+    /// The approved case the query cites, if it exists; looked at only under a special procedure.
+    public let specialCase: SpecialQueryCase?
     public let at: Date
 
     public init(user: User, subject: SubjectIdentifier, purpose: QueryPurpose, appRefusal: ClientAppRefusal?, consent: Consent?,
-                hasActiveLoan: Bool, at: Date) {
+                hasActiveLoan: Bool, procedure: SpecialQueryCase.Procedure? = nil, specialCase: SpecialQueryCase? = nil, at: Date) {
         self.user = user
         self.subject = subject
         self.purpose = purpose
         self.appRefusal = appRefusal
         self.consent = consent
         self.hasActiveLoan = hasActiveLoan
+        self.procedure = procedure
+        self.specialCase = specialCase
         self.at = at
     }
 }
@@ -74,12 +80,24 @@ public enum QueryAdmission {
             reasons.append(.init(code: refusal.rawValue))
         }
         let kind = facts.subject.type.subjectKind
-        if facts.purpose.isStateOrganOnly {
+        if let procedure = facts.procedure {
+            // the procedure's own approved case stands in for the ordinary route.
+            if let specialCase = facts.specialCase, specialCase.procedure == procedure {
+                if let problem = specialCase.problem(for: user.id, subject: facts.subject, purpose: facts.purpose, at: facts.at) {
+                    reasons.append(.init(code: problem))
+                }
+            } else {
+                reasons.append(.init(code: "special_case_missing"))
+            }
+        } else if facts.purpose.isStateOrganOnly {
             reasons.append(.init(code: "purpose_state_organ_only", facts: ["purpose": facts.purpose.code]))
-        } else if !facts.purpose.reportKinds.contains(kind) {
+        }
+        if !facts.purpose.reportKinds.contains(kind) {
             reasons.append(.init(code: "purpose_not_for_kind", facts: ["purpose": facts.purpose.code]))
         }
-        if let consent = facts.consent {
+        if facts.procedure?.needsConsent == false {
+            // A state organ's query under law needs no consent of the subject (征信业管理条例 Art. 18).
+        } else if let consent = facts.consent {
             for problem in consent.problems(covering: facts.subject, purpose: facts.purpose, at: facts.at) {
                 reasons.append(.init(code: problem.rawValue, facts: [
                     "purpose": facts.purpose.code,
@@ -100,5 +118,6 @@ public enum QueryAdmission {
     /// Every reason code the decision can give, for the catalogue test and the documentation.
     public static let reasonCodes: [String] = [
         "user_not_active", "user_no_query_rights", "purpose_state_organ_only", "purpose_not_for_kind", "consent_missing", "loan_not_active",
+        "special_case_missing", "special_case_not_approved", "special_case_used", "special_case_expired", "special_case_mismatch",
     ] + ClientAppRefusal.allCases.map(\.rawValue) + ConsentProblem.allCases.map(\.rawValue)
 }

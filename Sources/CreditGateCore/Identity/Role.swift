@@ -92,6 +92,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case clientAppsRead = "client_apps.read"
     /// Register, approve (never one's own registration) and revoke client applications.
     case clientAppsManage = "client_apps.manage"
+    /// Decide a state-organ or internal-staff case of one's own unit or a unit below; never one's own.
+    case specialCasesApprove = "special_cases.approve"
 }
 
 /// The permission matrix (权限矩阵): which role grants which permission. Data, not code paths, so that it can be
@@ -116,7 +118,7 @@ public struct PermissionMatrix: Sendable {
             .consentsRead, .consentsDocumentOpen, .consentsWithdraw, .loansRead, .loansManage,
         ],
         .queryOperator: [.consoleUse, .profileUpdate, .examTake, .consentsUpload, .consentsRead, .consentsWithdraw, .queriesMake, .loansRead],
-        .approver: [.consoleUse, .profileUpdate],
+        .approver: [.consoleUse, .profileUpdate, .specialCasesApprove],
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
             .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead,

@@ -16,6 +16,7 @@ struct QueryAPIController {
     let queries: QueryService
     let loans: LoanRegisterService
     let apps: ClientAppService
+    let specialCases: SpecialQueryCaseService
     let clock: @Sendable () -> Date
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -30,6 +31,9 @@ struct QueryAPIController {
             .post("queries", use: query)
             .get("queries", use: queryList)
             .get("queries/{id}", use: queryDetail)
+        group.group().add(middleware: RequirePermission(.queriesMake)).post("special-cases", use: openCase)
+        group.group().add(middleware: RequirePermission(.consoleUse)).get("special-cases", use: caseList)
+        group.group().add(middleware: RequirePermission(.specialCasesApprove)).post("special-cases/{id}/decisions", use: decideCase)
         group.group().add(middleware: RequirePermission(.loansRead)).get("loans", use: loanList)
         group.group().add(middleware: RequirePermission(.loansManage))
             .post("loans", use: recordLoan)
@@ -99,7 +103,8 @@ struct QueryAPIController {
         let outcome = try await queries.run(QueryService.Request(
             certificateType: body.certificateType, certificateNumber: body.certificateNumber, subjectName: body.subjectName,
             purpose: body.purpose, consentID: body.consentId, channel: .api,
-            appID: request.headers[.clientAppID], appSecret: request.headers[.clientAppSecret]
+            appID: request.headers[.clientAppID], appSecret: request.headers[.clientAppSecret],
+            procedure: body.procedure, specialCaseID: body.specialCaseId
         ), by: try context.requireIdentity(), clientIP: context.clientIP)
         let dto = QueryDTO(outcome.query, decisionLogIndex: outcome.decisionLogIndex)
         guard outcome.query.status == .refused else {
@@ -120,6 +125,31 @@ struct QueryAPIController {
 
     @Sendable func queryDetail(_ request: Request, context: AppRequestContext) async throws -> QueryDTO {
         QueryDTO(try await queries.query(try Self.id(context), of: try context.requireIdentity()))
+    }
+
+    // MARK: State-organ and internal-staff cases
+
+    @Sendable func openCase(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<SpecialCaseDTO> {
+        let body = try await JSONBody.decode(SpecialCaseRequestBody.self, from: request, context: context)
+        let opened = try await specialCases.open(SpecialQueryCaseService.Opening(
+            procedure: body.procedure, certificateType: body.certificateType, certificateNumber: body.certificateNumber, purpose: body.purpose,
+            authority: body.authority, documentNumber: body.documentNumber ?? "", grounds: body.grounds
+        ), by: try context.requireIdentity(), clientIP: context.clientIP)
+        return EditedResponse(status: .created, response: SpecialCaseDTO(opened))
+    }
+
+    @Sendable func caseList(_ request: Request, context: AppRequestContext) async throws -> SpecialCaseList {
+        let (own, toReview) = try await specialCases.cases(for: try context.requireIdentity())
+        return SpecialCaseList(own: own.map(SpecialCaseDTO.init), toReview: toReview.map(SpecialCaseDTO.init))
+    }
+
+    @Sendable func decideCase(_ request: Request, context: AppRequestContext) async throws -> SpecialCaseDTO {
+        let body = try await JSONBody.decode(SpecialCaseDecisionBody.self, from: request, context: context)
+        guard ["approve", "refuse"].contains(body.decision) else {
+            throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "unknown decision")
+        }
+        return SpecialCaseDTO(try await specialCases.decide(try Self.id(context), approve: body.decision == "approve", note: body.note ?? "",
+                                                            by: try context.requireIdentity(), clientIP: context.clientIP))
     }
 
     // MARK: Loan register

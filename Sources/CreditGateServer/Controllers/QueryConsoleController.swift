@@ -9,6 +9,7 @@ struct QueryConsoleController {
     let queries: QueryService
     let loans: LoanRegisterService
     let apps: ClientAppService
+    let specialCases: SpecialQueryCaseService
     let administration: AccountAdministration
     let renderer: ConsoleRenderer
     let clock: @Sendable () -> Date
@@ -22,6 +23,10 @@ struct QueryConsoleController {
             .get("queries", use: queriesPage)
             .post("queries", use: query)
             .get("queries/{id}", use: queryDetail)
+            .post("special-cases", use: openCase)
+        console.group().add(middleware: RequirePermission(.specialCasesApprove))
+            .get("special-cases", use: casesPage)
+            .post("special-cases/{id}", use: decideCase)
         console.group().add(middleware: RequirePermission(.loansRead)).get("loans", use: loansPage)
         console.group().add(middleware: RequirePermission(.loansManage))
             .post("loans", use: recordLoan)
@@ -117,9 +122,16 @@ struct QueryConsoleController {
                 ["id": $0.id.rawValue, "label": "\($0.subjectName) · \(Masking.identifier($0.subject.number)) · \(local("consent_valid_until")) \($0.validUntil)"]
             },
             "purposes": Self.purposeOptions(local),
+            "allPurposes": QueryPurpose.allCases.map { ["value": $0.code, "label": "\($0.code) \(local($0.nameKey))"] },
             "certificateTypes": Self.certificateOptions(local),
+            "procedures": SpecialQueryCase.Procedure.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] },
             "hasRights": identity.user.hasQueryRights,
         ]
+        let ownCases = try await specialCases.cases(for: identity).own
+        page["cases"] = ownCases.map { Self.caseRow($0, local) }
+        page["approvedCases"] = ownCases.filter { $0.status == .approved }.map {
+            ["id": $0.id.rawValue, "label": "\(local($0.procedure.nameKey)) · \(Masking.identifier($0.subject.number)) · \($0.purpose.code)"]
+        }
         page.merge(extra) { _, new in new }
         return renderer.page("queries", titleKey: "queries_title", context: context, page: page, status: status)
     }
@@ -145,7 +157,8 @@ struct QueryConsoleController {
             do {
                 let outcome = try await queries.run(QueryService.Request(
                     certificateType: form["certificateType"] ?? "", certificateNumber: form["certificateNumber"] ?? "",
-                    subjectName: form["subjectName"] ?? "", purpose: form["purpose"] ?? "", consentID: form["consentId"], channel: .console
+                    subjectName: form["subjectName"] ?? "", purpose: form["purpose"] ?? "", consentID: form["consentId"], channel: .console,
+                    procedure: form["procedure"], specialCaseID: form["specialCaseId"]
                 ), by: try context.requireIdentity(), clientIP: context.clientIP)
                 let allowed = outcome.query.status != .refused
                 return try await queriesPage(context: context, extra: [
@@ -172,6 +185,56 @@ struct QueryConsoleController {
         row["answeredAt"] = ConsolePages.time(query.answeredAt, local)
         row["answered"] = query.status == .answered
         return renderer.page("query-detail", titleKey: "query_detail_title", context: context, page: row)
+    }
+
+    // MARK: State-organ and internal-staff cases (R-15)
+
+    static func caseRow(_ specialCase: SpecialQueryCase, _ local: Localizer) -> [String: Any] {
+        [
+            "id": specialCase.id.rawValue, "procedure": local(specialCase.procedure.nameKey), "number": Masking.identifier(specialCase.subject.number),
+            "purpose": "\(specialCase.purpose.code) \(local(specialCase.purpose.nameKey))", "authority": specialCase.authority,
+            "document": specialCase.documentNumber, "grounds": specialCase.grounds, "status": local(specialCase.status.nameKey),
+            "statusCode": specialCase.status.rawValue, "requestedAt": ConsolePages.time(specialCase.requestedAt, local),
+            "note": specialCase.decisionNote ?? "", "pending": specialCase.status == .pending,
+        ]
+    }
+
+    @Sendable func openCase(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        return try await ConsoleForms.submitting(context, {
+            _ = try await specialCases.open(SpecialQueryCaseService.Opening(
+                procedure: form["procedure"] ?? "", certificateType: form["certificateType"] ?? "", certificateNumber: form["certificateNumber"] ?? "",
+                purpose: form["purpose"] ?? "", authority: form["authority"] ?? "", documentNumber: form["documentNumber"] ?? "",
+                grounds: form["grounds"] ?? ""
+            ), by: try context.requireIdentity(), clientIP: context.clientIP)
+            return try await queriesPage(context: context, extra: ["caseOpened": Localizer(context.language)("special_case_opened_done")],
+                                         status: .created)
+        }, showingRefusalOn: { try await queriesPage(context: context, extra: $0, status: $1) })
+    }
+
+    @Sendable func casesPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await casesPage(context: context, extra: [:], status: .ok)
+    }
+
+    private func casesPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let local = Localizer(context.language)
+        var page: [String: Any] = ["cases": try await specialCases.cases(for: try context.requireIdentity()).toReview.map { Self.caseRow($0, local) }]
+        page.merge(extra) { _, new in new }
+        return renderer.page("special-cases", titleKey: "special_cases_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func decideCase(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        return try await ConsoleForms.submitting(context, keepNotFound: true, {
+            guard let decision = form["decision"], ["approve", "refuse"].contains(decision) else {
+                throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "unknown decision")
+            }
+            _ = try await specialCases.decide(try QueryAPIController.id(context), approve: decision == "approve", note: form["note"] ?? "",
+                                              by: try context.requireIdentity(), clientIP: context.clientIP)
+            return try await casesPage(context: context, extra: ["done": Localizer(context.language)("special_case_decided_done")], status: .ok)
+        }, showingRefusalOn: { try await casesPage(context: context, extra: $0, status: $1) })
     }
 
     // MARK: Loan register

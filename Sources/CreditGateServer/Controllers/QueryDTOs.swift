@@ -71,6 +71,8 @@ struct QueryRequestBody: Decodable {
     let subjectName: String
     let purpose: String
     let consentId: String?
+    let procedure: String?
+    let specialCaseId: String?
 }
 
 /// A reason in both languages, as every decision carries it.
@@ -97,6 +99,8 @@ struct QueryDTO: ResponseEncodable {
     let subject: SubjectDTO
     let purpose: String
     let consentId: String?
+    let procedure: String
+    let specialCaseId: String?
     let requestedAt: Date
     let answeredAt: Date?
     /// Where the querier sees the query and, once it is answered, its report: the console, never this API.
@@ -114,6 +118,8 @@ struct QueryDTO: ResponseEncodable {
         self.subject = SubjectDTO(query.subject, name: query.subjectName)
         self.purpose = query.purpose.code
         self.consentId = query.consentID?.rawValue
+        self.procedure = query.procedure?.rawValue ?? "standard"
+        self.specialCaseId = query.specialCaseID?.rawValue
         self.requestedAt = query.requestedAt
         self.answeredAt = query.answeredAt
         self.view = "/console/queries/\(query.id.rawValue)"
@@ -213,4 +219,62 @@ struct RegisteredClientApp: ResponseEncodable {
 
 struct ClientAppList: ResponseEncodable {
     let apps: [ClientAppDTO]
+}
+
+struct SpecialCaseRequestBody: Decodable {
+    let procedure: String
+    let certificateType: String
+    let certificateNumber: String
+    let purpose: String
+    let authority: String
+    let documentNumber: String?
+    let grounds: String
+}
+
+struct SpecialCaseDecisionBody: Decodable {
+    let decision: String
+    let note: String?
+}
+
+struct SpecialCaseDTO: ResponseEncodable {
+    let id: String
+    let procedure: String
+    let subject: SubjectDTO
+    let purpose: String
+    let requestedBy: String
+    let organisationId: String
+    let authority: String
+    let documentNumber: String
+    let grounds: String
+    let requestedAt: Date
+    let status: String
+    let decidedBy: String?
+    let decidedAt: Date?
+    let decisionNote: String?
+    let expiresAt: Date?
+    let usedByQuery: String?
+
+    init(_ specialCase: SpecialQueryCase) {
+        self.id = specialCase.id.rawValue
+        self.procedure = specialCase.procedure.rawValue
+        self.subject = SubjectDTO(specialCase.subject, name: "")
+        self.purpose = specialCase.purpose.code
+        self.requestedBy = specialCase.requestedBy.rawValue
+        self.organisationId = specialCase.organisationID.rawValue
+        self.authority = specialCase.authority
+        self.documentNumber = specialCase.documentNumber
+        self.grounds = specialCase.grounds
+        self.requestedAt = specialCase.requestedAt
+        self.status = specialCase.status.rawValue
+        self.decidedBy = specialCase.decidedBy?.rawValue
+        self.decidedAt = specialCase.decidedAt
+        self.decisionNote = specialCase.decisionNote
+        self.expiresAt = specialCase.expiresAt
+        self.usedByQuery = specialCase.usedByQuery?.rawValue
+    }
+}
+
+struct SpecialCaseList: ResponseEncodable {
+    let own: [SpecialCaseDTO]
+    let toReview: [SpecialCaseDTO]
 }

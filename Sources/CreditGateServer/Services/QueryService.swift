@@ -15,6 +15,7 @@ public struct QueryService: Sendable {
     let organisations: any OrganisationRepository
     let loans: LoanRegisterService
     let apps: ClientAppService
+    let specialCases: SpecialQueryCaseService
     let bureau: any CreditBureau
     let sealer: EnvelopeSealer
     let audit: AuditTrail
@@ -22,13 +23,14 @@ public struct QueryService: Sendable {
     let logger: Logger
 
     public init(queries: any QueryRepository, consents: any ConsentRepository, organisations: any OrganisationRepository, loans: LoanRegisterService,
-                apps: ClientAppService, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
+                apps: ClientAppService, specialCases: SpecialQueryCaseService, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
                 logger: Logger) {
         self.queries = queries
         self.consents = consents
         self.organisations = organisations
         self.loans = loans
         self.apps = apps
+        self.specialCases = specialCases
         self.bureau = bureau
         self.sealer = sealer
         self.audit = audit
@@ -47,9 +49,13 @@ public struct QueryService: Sendable {
         /// The application's ID and secret, for the API channel.
         public var appID: String?
         public var appSecret: String?
+        /// `state_organ` or `internal_staff` for a query under the special procedure, with its approved case.
+        public var procedure: String?
+        public var specialCaseID: String?
 
         public init(certificateType: String, certificateNumber: String, subjectName: String, purpose: String, consentID: String?,
-                    channel: CreditQuery.Channel, appID: String? = nil, appSecret: String? = nil) {
+                    channel: CreditQuery.Channel, appID: String? = nil, appSecret: String? = nil, procedure: String? = nil,
+                    specialCaseID: String? = nil) {
             self.certificateType = certificateType
             self.certificateNumber = certificateNumber
             self.subjectName = subjectName
@@ -58,6 +64,8 @@ public struct QueryService: Sendable {
             self.channel = channel
             self.appID = appID
             self.appSecret = appSecret
+            self.procedure = procedure
+            self.specialCaseID = specialCaseID
         }
     }
 
@@ -79,6 +87,13 @@ public struct QueryService: Sendable {
         guard (1...100).contains(subjectName.count) else {
             throw CreditGateError(.validationFailed, detailKey: "consent_name_invalid", cause: "subject name length")
         }
+        var procedure: SpecialQueryCase.Procedure?
+        if let text = request.procedure?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text != "standard" {
+            guard let named = SpecialQueryCase.Procedure(rawValue: text) else {
+                throw CreditGateError(.validationFailed, detailKey: "special_case_procedure_unknown", cause: "unknown procedure")
+            }
+            procedure = named
+        }
         // The facts, read in one place.
         var app: ClientApp?
         var appRefusal: ClientAppRefusal?
@@ -87,12 +102,20 @@ public struct QueryService: Sendable {
         }
         let consent = try await citedConsent(request.consentID, for: actor)
         let hasActiveLoan = purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: now) : false
-        let decision = QueryAdmission.decide(QueryAdmissionFacts(
-            user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan, at: now
+        let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID)
+        var decision = QueryAdmission.decide(QueryAdmissionFacts(
+            user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
+            procedure: procedure, specialCase: specialCase, at: now
         ))
+        let queryID = CreditQuery.ID.random()
+        // An approved case allows one query: the first of two at once takes it, the other is refused.
+        if decision.isAllowed, let specialCase, !(try await specialCases.use(specialCase.id, by: queryID)) {
+            decision = .refused([QueryRefusalReason(code: "special_case_used")])
+        }
         var query = CreditQuery(
-            id: .random(), userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
-            subject: subject, subjectName: subjectName, purpose: purpose, consentID: consent?.id, clientIP: clientIP, requestedAt: now,
+            id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
+            subject: subject, subjectName: subjectName, purpose: purpose, consentID: consent?.id, procedure: procedure,
+            specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now,
             status: decision.isAllowed ? .pending : .refused, reasons: decision.reasons
         )
         let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
@@ -102,7 +125,8 @@ public struct QueryService: Sendable {
             clientApp: app?.id.rawValue ?? (request.channel == .api ? "unknown" : "console"), subjectHash: subjectHash,
             consentID: consent?.id.rawValue ?? request.consentID.map { String($0.prefix(64)) }, purposeCode: purpose.code,
             outcome: decision.isAllowed ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
-            details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue]
+            details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue,
+                      "procedure": procedure?.rawValue ?? "standard", "special_case": specialCase?.id.rawValue ?? ""]
         ))
         try await queries.record(query)
         guard decision.isAllowed else { return Outcome(query: query, decisionLogIndex: decisionIndex) }
@@ -156,6 +180,13 @@ public struct QueryService: Sendable {
         else { return nil }
         let tree = OrganisationTree(try await organisations.all())
         return tree.isWithin(consent.organisationID, subtreeOf: actor.user.organisationID) ? consent : nil
+    }
+
+    /// The case a special-procedure query cites, if it exists; admission checks it is the querier's, approved,
+    /// unused, unexpired and for this subject and purpose.
+    func citedCase(_ text: String?) async throws -> SpecialQueryCase? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 64 else { return nil }
+        return try await specialCases.find(SpecialQueryCase.ID(text.lowercased()))
     }
 
     public func queries(of actor: AuthenticatedUser, limit: Int = 100) async throws -> [CreditQuery] {

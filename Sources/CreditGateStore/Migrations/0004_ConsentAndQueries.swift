@@ -1,6 +1,6 @@
 /// Consent and the query path: written authorisations with their encrypted documents, the loan register, the
-/// client applications allowed to call the query API, the register of queries and the encrypted reports
-/// (R-10–R-15, R-20, R-24, R-30).
+/// client applications allowed to call the query API, the state-organ and internal-staff cases, the register of
+/// queries and the encrypted reports (R-10–R-15, R-20, R-24, R-30).
 ///
 /// Encrypted bytes are stored as base64 text, which both engines hold and compare the same way. Dates of a
 /// document (signing, validity, loan dates) are `yyyy-MM-dd` text in China Standard Time; instants are BIGINT
@@ -88,6 +88,8 @@ enum Migration0004ConsentAndQueries {
                 subject_name TEXT NOT NULL,
                 purpose TEXT NOT NULL,
                 consent_id TEXT REFERENCES consents(id),
+                procedure TEXT,
+                special_case_id TEXT,
                 client_ip TEXT NOT NULL,
                 requested_at BIGINT NOT NULL,
                 status TEXT NOT NULL,
@@ -100,6 +102,29 @@ enum Migration0004ConsentAndQueries {
             "CREATE INDEX queries_user ON queries(user_id, requested_at)",
             "CREATE INDEX queries_subject ON queries(subject_type, subject_number, status)",
             "CREATE INDEX queries_consent ON queries(consent_id)",
+            """
+            CREATE TABLE special_query_cases (
+                id TEXT PRIMARY KEY,
+                procedure TEXT NOT NULL,
+                subject_type TEXT NOT NULL,
+                subject_number TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                requested_by TEXT NOT NULL REFERENCES users(id),
+                organisation_id TEXT NOT NULL REFERENCES organisations(id),
+                authority TEXT NOT NULL,
+                document_number TEXT NOT NULL,
+                grounds TEXT NOT NULL,
+                requested_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                decided_by TEXT REFERENCES users(id),
+                decided_at BIGINT,
+                decision_note TEXT,
+                expires_at BIGINT,
+                used_by_query TEXT
+            )
+            """,
+            "CREATE INDEX special_query_cases_requester ON special_query_cases(requested_by, requested_at)",
+            "CREATE INDEX special_query_cases_status ON special_query_cases(status, organisation_id)",
             """
             CREATE TABLE reports (
                 id TEXT PRIMARY KEY,

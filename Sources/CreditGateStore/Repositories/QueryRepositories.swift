@@ -120,7 +120,7 @@ public struct SQLQueryRepository: QueryRepository {
 
     static let columns = [
         "id", "user_id", "organisation_id", "channel", "client_app_id", "subject_type", "subject_number", "subject_name", "purpose", "consent_id",
-        "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id",
+        "procedure", "special_case_id", "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id",
     ]
 
     public func record(_ query: CreditQuery) async throws {
@@ -129,7 +129,7 @@ public struct SQLQueryRepository: QueryRepository {
                 .values(SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
                         SQLBind(query.channel.rawValue), SQLBind(query.clientAppID?.rawValue), SQLBind(query.subject.type.rawValue),
                         SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
-                        SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
+                        SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
                         SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
                         SQLBind(query.reportID?.rawValue))
                 .run()
@@ -242,12 +242,116 @@ public struct SQLQueryRepository: QueryRepository {
                     subject: SubjectIdentifier(type: type, number: try row.decode(column: "subject_number", as: String.self)),
                     subjectName: try row.decode(column: "subject_name", as: String.self), purpose: purpose,
                     consentID: try row.decode(column: "consent_id", as: String?.self).map(Consent.ID.init),
+                    procedure: try row.decode(column: "procedure", as: String?.self).flatMap(SpecialQueryCase.Procedure.init(rawValue:)),
+                    specialCaseID: try row.decode(column: "special_case_id", as: String?.self).map(SpecialQueryCase.ID.init),
                     clientIP: try row.decode(column: "client_ip", as: String.self),
                     requestedAt: Date(storedMilliseconds: try row.decode(column: "requested_at", as: Int64.self)),
                     status: status, reasons: reasons,
                     failure: try row.decode(column: "failure", as: String?.self).flatMap(CreditQuery.Failure.init(rawValue:)),
                     answeredAt: try row.decode(column: "answered_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
                     reportID: try row.decode(column: "report_id", as: String?.self).map(StoredReport.ID.init)
+                )
+            }
+        }
+    }
+}
+
+/// State-organ and internal-staff cases.
+public protocol SpecialQueryCaseRepository: Sendable {
+    func create(_ specialCase: SpecialQueryCase) async throws
+    func find(_ id: SpecialQueryCase.ID) async throws -> SpecialQueryCase?
+    /// Cases opened by the user, newest first.
+    func cases(requestedBy user: User.ID, limit: Int) async throws -> [SpecialQueryCase]
+    /// Cases of the given units (all when `nil`), newest first.
+    func cases(in units: Set<Organisation.ID>?, limit: Int) async throws -> [SpecialQueryCase]
+    /// Writes a decision only while the case is still pending; `false` when someone decided first.
+    func decide(_ specialCase: SpecialQueryCase) async throws -> Bool
+    /// Marks an approved case used by the query, once: `false` when it was used already (two queries at once).
+    func use(_ id: SpecialQueryCase.ID, by query: CreditQuery.ID) async throws -> Bool
+}
+
+public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static let columns = [
+        "id", "procedure", "subject_type", "subject_number", "purpose", "requested_by", "organisation_id", "authority", "document_number",
+        "grounds", "requested_at", "status", "decided_by", "decided_at", "decision_note", "expires_at", "used_by_query",
+    ]
+
+    public func create(_ specialCase: SpecialQueryCase) async throws {
+        try await database.transaction { connection in
+            try await connection.insert(into: "special_query_cases").columns(Array(Self.columns.prefix(12)))
+                .values(SQLBind(specialCase.id.rawValue), SQLBind(specialCase.procedure.rawValue), SQLBind(specialCase.subject.type.rawValue),
+                        SQLBind(specialCase.subject.number), SQLBind(specialCase.purpose.code), SQLBind(specialCase.requestedBy.rawValue),
+                        SQLBind(specialCase.organisationID.rawValue), SQLBind(specialCase.authority), SQLBind(specialCase.documentNumber),
+                        SQLBind(specialCase.grounds), SQLBind(specialCase.requestedAt.storedMilliseconds), SQLBind(specialCase.status.rawValue))
+                .run()
+        }
+    }
+
+    public func find(_ id: SpecialQueryCase.ID) async throws -> SpecialQueryCase? {
+        try await load { $0.where("id", .equal, SQLBind(id.rawValue)) }.first
+    }
+
+    public func cases(requestedBy user: User.ID, limit: Int) async throws -> [SpecialQueryCase] {
+        try await load { $0.where("requested_by", .equal, SQLBind(user.rawValue)).orderBy("requested_at", .descending).orderBy("id").limit(limit) }
+    }
+
+    public func cases(in units: Set<Organisation.ID>?, limit: Int) async throws -> [SpecialQueryCase] {
+        if let units, units.isEmpty { return [] }
+        return try await load { query in
+            var query = query
+            if let units { query = query.where("organisation_id", .in, SQLBind.group(units.map(\.rawValue).sorted())) }
+            return query.orderBy("requested_at", .descending).orderBy("id").limit(limit)
+        }
+    }
+
+    public func decide(_ specialCase: SpecialQueryCase) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update("special_query_cases")
+                .set("status", to: SQLBind(specialCase.status.rawValue)).set("decided_by", to: SQLBind(specialCase.decidedBy?.rawValue))
+                .set("decided_at", to: SQLBind(specialCase.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(specialCase.decisionNote))
+                .set("expires_at", to: SQLBind(specialCase.expiresAt?.storedMilliseconds))
+                .where("id", .equal, SQLBind(specialCase.id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.pending.rawValue))
+                .returning("id").all().count == 1
+        }
+    }
+
+    public func use(_ id: SpecialQueryCase.ID, by query: CreditQuery.ID) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update("special_query_cases")
+                .set("status", to: SQLBind(SpecialQueryCase.Status.used.rawValue)).set("used_by_query", to: SQLBind(query.rawValue))
+                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.approved.rawValue))
+                .returning("id").all().count == 1
+        }
+    }
+
+    private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [SpecialQueryCase] {
+        try await database.withConnection { connection in
+            try await filter(connection.select().columns(Self.columns).from("special_query_cases")).all().map { row in
+                guard let procedure = SpecialQueryCase.Procedure(rawValue: try row.decode(column: "procedure", as: String.self)),
+                      let type = CertificateType(rawValue: try row.decode(column: "subject_type", as: String.self)),
+                      let purpose = QueryPurpose(rawValue: try row.decode(column: "purpose", as: String.self)),
+                      let status = SpecialQueryCase.Status(rawValue: try row.decode(column: "status", as: String.self))
+                else { throw StoreError.corruptRow("special_query_cases") }
+                return SpecialQueryCase(
+                    id: SpecialQueryCase.ID(try row.decode(column: "id", as: String.self)), procedure: procedure,
+                    subject: SubjectIdentifier(type: type, number: try row.decode(column: "subject_number", as: String.self)), purpose: purpose,
+                    requestedBy: User.ID(try row.decode(column: "requested_by", as: String.self)),
+                    organisationID: Organisation.ID(try row.decode(column: "organisation_id", as: String.self)),
+                    authority: try row.decode(column: "authority", as: String.self),
+                    documentNumber: try row.decode(column: "document_number", as: String.self),
+                    grounds: try row.decode(column: "grounds", as: String.self),
+                    requestedAt: Date(storedMilliseconds: try row.decode(column: "requested_at", as: Int64.self)), status: status,
+                    decidedBy: try row.decode(column: "decided_by", as: String?.self).map(User.ID.init),
+                    decidedAt: try row.decode(column: "decided_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+                    decisionNote: try row.decode(column: "decision_note", as: String?.self),
+                    expiresAt: try row.decode(column: "expires_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+                    usedByQuery: try row.decode(column: "used_by_query", as: String?.self).map(CreditQuery.ID.init)
                 )
             }
         }
