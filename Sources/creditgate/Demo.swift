@@ -34,7 +34,7 @@ struct Demo: AsyncParsableCommand {
                 try await services.migrate(logger: logger)
                 let seeded = try await DemoBank(
                     organisations: services.organisations, settings: services.settings,
-                    accounts: services.accounts, clock: services.clock
+                    accounts: services.accounts, users: services.users, audit: services.auditTrail, clock: services.clock
                 ).seedIfNeeded()
                 printAccounts(seeded, url: "http://\(host):\(port)/console")
                 app = try await buildApplication(arguments, services: services)
@@ -61,6 +61,9 @@ struct Demo: AsyncParsableCommand {
             lines.append("")
             lines.append("At first sign-in each account enrols a second factor: scan the QR code with an authenticator app (TOTP).")
             lines.append("首次登录时须绑定动态口令：用身份验证器应用扫描页面上的二维码。")
+            lines.append("")
+            lines.append("The query operator starts with query rights: upload a consent under Consents, then query under Credit queries.")
+            lines.append("查询员已开通查询权限：先在“授权书”上传客户授权书，再在“征信查询”发起查询。")
         }
         lines.append("")
         FileHandle.standardError.write(Data(lines.joined(separator: "\n").utf8 + [10]))

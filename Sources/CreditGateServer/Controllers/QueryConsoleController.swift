@@ -37,10 +37,9 @@ struct QueryConsoleController {
             .post("client-apps/{id}/actions", use: appAction)
     }
 
-    static func purposeOptions(_ local: Localizer, consentable: Bool = false) -> [[String: Any]] {
-        (consentable ? QueryPurpose.consentable : QueryPurpose.allCases.filter { !$0.isStateOrganOnly }).map {
-            ["value": $0.code, "label": "\($0.code) \(local($0.nameKey))"]
-        }
+    /// The purposes a consent can name.
+    static func consentablePurposes(_ local: Localizer) -> [[String: Any]] {
+        QueryPurpose.consentable.map { ["value": $0.code, "label": "\($0.code) \(local($0.nameKey))"] }
     }
 
     static func certificateOptions(_ local: Localizer) -> [[String: Any]] {
@@ -71,7 +70,7 @@ struct QueryConsoleController {
             "canUpload": identity.permissions.contains(.consentsUpload),
             "canWithdraw": identity.permissions.contains(.consentsWithdraw),
             "canOpen": identity.permissions.contains(.consentsDocumentOpen),
-            "purposes": Self.purposeOptions(local, consentable: true),
+            "purposes": Self.consentablePurposes(local),
             "certificateTypes": Self.certificateOptions(local),
         ]
         page.merge(extra) { _, new in new }
@@ -121,8 +120,10 @@ struct QueryConsoleController {
             "consents": try await consents.consents(for: identity).filter { $0.withdrawal == nil && $0.validUntil > today }.map {
                 ["id": $0.id.rawValue, "label": "\($0.subjectName) · \(Masking.identifier($0.subject.number)) · \(local("consent_valid_until")) \($0.validUntil)"]
             },
-            "purposes": Self.purposeOptions(local),
-            "allPurposes": QueryPurpose.allCases.map { ["value": $0.code, "label": "\($0.code) \(local($0.nameKey))"] },
+            // Loan approval is the most common purpose, so it is the one preselected.
+            "allPurposes": QueryPurpose.allCases.map {
+                ["value": $0.code, "label": "\($0.code) \(local($0.nameKey))", "selected": $0 == .loanApproval]
+            },
             "certificateTypes": Self.certificateOptions(local),
             "procedures": SpecialQueryCase.Procedure.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] },
             "hasRights": identity.user.hasQueryRights,

@@ -4,16 +4,24 @@ import Foundation
 
 /// The demo bank: a head office in Beijing and branches in Shanghai and Guangdong, each with a region code and
 /// networks, and one account per role. Seeded once per database: a second run finds the marker and does nothing.
+///
+/// So that the main job can be tried at once, the demo's query operator starts with query rights, as if the access
+/// exam and the approval chain were behind them; the grant is in the audit log, marked as the demo's.
 public struct DemoBank: Sendable {
     let organisations: any OrganisationRepository
     let settings: any SettingsRepository
     let accounts: AccountService
+    let users: any UserRepository
+    let audit: AuditTrail
     let clock: @Sendable () -> Date
 
-    public init(organisations: any OrganisationRepository, settings: any SettingsRepository, accounts: AccountService, clock: @escaping @Sendable () -> Date) {
+    public init(organisations: any OrganisationRepository, settings: any SettingsRepository, accounts: AccountService, users: any UserRepository,
+                audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.organisations = organisations
         self.settings = settings
         self.accounts = accounts
+        self.users = users
+        self.audit = audit
         self.clock = clock
     }
 
@@ -71,8 +79,13 @@ public struct DemoBank: Sendable {
         for member in Self.staff {
             let password = AccountService.generatePassword()
             do {
-                _ = try await accounts.open(employeeID: member.employeeID, displayName: member.name,
-                                            organisationCode: member.unit, roles: [member.role], password: password)
+                let user = try await accounts.open(employeeID: member.employeeID, displayName: member.name,
+                                                   organisationCode: member.unit, roles: [member.role], password: password)
+                if member.role == .queryOperator {
+                    try await audit.record(AuditEvent(kind: .queryRightsGranted, occurredAt: clock(), actor: nil, clientIP: "local-command",
+                                                      outcome: .success, details: ["user": user.id.rawValue, "by": "demo seed"]))
+                    _ = try await users.grantQueryRights(user.id, at: clock())
+                }
                 seeded.append(SeededAccount(employeeID: member.employeeID, displayName: member.name, role: member.role,
                                             organisationCode: member.unit, password: password))
             } catch AccountService.Failure.employeeIDTaken {
