@@ -271,9 +271,24 @@ import Testing
                 """)
             #expect(opened == .created)
             let caseID = try #require(specialCase["id"] as? String)
-            // The querier cannot decide it; the approver of the unit can.
+            // The querier cannot decide it, nor can an approver who opened a case of their own decide that one.
             #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/special-cases/\(caseID)/decisions", token: token,
                                                      body: #"{"decision":"approve"}"#).0 == .forbidden)
+            let both = try await bank.services.accounts.open(employeeID: "P0002", displayName: "测试P0002", organisationCode: "HO",
+                                                             roles: [.approver, .queryOperator], password: TestBank.password)
+            try await bank.enrolSecondFactor(both.id)
+            let bothToken = try await client.apiToken("P0002", bank: bank)
+            let ownCase = try #require(try await PeopleAccessTests.call(client, .post, "/api/v1/special-cases", token: bothToken, body: """
+                {"procedure":"internal_staff","certificateType":"10","certificateNumber":"\(Self.subjectID)","purpose":"02",
+                 "authority":"人力资源部","grounds":"员工贷款复核"}
+                """).1["id"] as? String)
+            let (ownStatus, ownProblem) = try await PeopleAccessTests.call(client, .post, "/api/v1/special-cases/\(ownCase)/decisions",
+                                                                           token: bothToken, body: #"{"decision":"approve"}"#)
+            #expect(ownStatus == .forbidden)
+            #expect(ownProblem["detail"] as? String == Localizer(.zhCN)("special_case_refusal_own"))
+            // Someone else citing this case learns nothing about it: it counts as no case.
+            let foreign = try await Self.query(client, token: bothToken, consentID: "", purpose: "09", app: clientApp, special: ("state_organ", caseID))
+            #expect(((foreign.1["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }.contains("special_case_missing"))
             let pending = try await Self.query(client, token: token, consentID: "", purpose: "09", app: clientApp, special: ("state_organ", caseID))
             #expect(((pending.1["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["special_case_not_approved"])
             let approverToken = try await client.apiToken("P0001", bank: bank)
@@ -288,6 +303,40 @@ import Testing
             #expect(((again.1["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["special_case_used"])
             let decided2 = try #require(try await Self.events(bank).last { ($0["details"] as? [String: String])?["procedure"] == "state_organ" })
             #expect(decided2["kind"] as? String == "query.decided")
+        }
+    }
+
+    @Test func aLoanOfAnotherUnitIsNeverRewrittenAndImportLinesKeepTheirNumbers() async throws {
+        let bank = try await TestBank.make()
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        try await bank.services.organisations.create(Organisation(id: .random(), code: "SH", name: "上海分行", kind: .branch, parentID: head.id,
+                                                                  regionCode: RegionCode("310101")!, networks: []), now: bank.clock.now)
+        for (id, unit) in [("D0001", "HO"), ("D0002", "SH")] {
+            let officer = try await bank.services.accounts.open(employeeID: id, displayName: "测试\(id)", organisationCode: unit, roles: [.dataOfficer],
+                                                                password: TestBank.password)
+            try await bank.enrolSecondFactor(officer.id)
+        }
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let headOffice = try await client.apiToken("D0001", bank: bank)
+            let branch = try await client.apiToken("D0002", bank: bank)
+            let loan = #"{"contractNumber":"HT-9","certificateType":"10","certificateNumber":"\#(Self.subjectID)","organisationCode":"SH","amountYuan":1000,"startsOn":"2026-01-01","maturesOn":"2027-01-01"}"#
+            // The head office may book it for the branch below it; the branch may not settle the head office's loan.
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/loans", token: headOffice, body: loan).0 == .created)
+            let own = #"{"contractNumber":"HT-10","certificateType":"10","certificateNumber":"\#(Self.subjectID)","amountYuan":1000,"startsOn":"2026-01-01","maturesOn":"2027-01-01"}"#
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/loans", token: headOffice, body: own).0 == .created)
+            let settle = own.replacingOccurrences(of: #""maturesOn":"2027-01-01""#, with: #""maturesOn":"2027-01-01","settledOn":"2026-06-01""#)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/loans", token: branch, body: settle).0 == .conflict)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/loans", token: branch, body: loan).0 == .created)
+            // Line numbers are the file's, blank lines included.
+            let csv = "HT-11,10,\(Self.subjectID),SH,500,2026-01-01,2027-01-01\n\nHT-12,10,123,SH,500,2026-01-01,2027-01-01\n"
+            let imported = try await client.execute(uri: "/api/v1/loan-imports", method: .post,
+                                                    headers: [.authorization: "Bearer \(branch)", .contentType: "text/csv"],
+                                                    body: ByteBuffer(string: csv)) { try $0.json() }
+            #expect(imported["applied"] as? Int == 1)
+            #expect((imported["problems"] as? [[String: Any]])?.first?["line"] as? Int == 3)
+            let stored = try await bank.services.loans.loans.loans(of: SubjectIdentifier(type: .residentID, number: Self.subjectID))
+            #expect(stored.first { $0.contractNumber == "HT-10" }?.settledOn == nil)
         }
     }
 }

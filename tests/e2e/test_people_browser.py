@@ -178,7 +178,9 @@ def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifac
         browser.find_element(By.ID, "subjectName").send_keys("李四")
         Select(browser.find_element(By.ID, "purpose")).select_by_value("01")
         browser.find_element(By.CSS_SELECTOR, "[data-testid=run-query]").click()
-        reasons = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=query-reasons]"))).text
+        # The page is replaced by the answer: wait for the refusal's words, not just for a list that was already there.
+        wait(browser, lambda b: "贷款台账" in b.find_element(By.CSS_SELECTOR, "[data-testid=query-outcome]").text)
+        reasons = browser.find_element(By.CSS_SELECTOR, "[data-testid=query-reasons]").text
         assert "贷款台账" in reasons and "未同意" in reasons, reasons
         browser.save_screenshot(str(artifacts / "query-refused.png"))
         sign_out(browser)

@@ -33,6 +33,8 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
         case bureauError = "bureau_error"
         case malformedAnswer = "malformed_answer"
         case subjectNotFound = "subject_not_found"
+        /// The bureau answered but the report could not be stored (or its storing not recorded); nothing is kept.
+        case storage
 
         public var nameKey: String { "query_failure_\(rawValue)" }
     }

@@ -203,6 +203,8 @@ extension Catalogue {
         "special_case_refuse": "驳回",
         "query_procedure": "查询流程",
         "query_special_case": "已批准的专门流程申请",
+        "loan_contract_taken": "该合同编号已由其他机构登记，或正在被同时登记，不能在此修改。",
+        "query_failure_storage": "征信系统已应答，但报告未能保存，已按失败处理，未留存任何报告内容。请稍后核实后再决定是否重新查询。",
     ]
 
     static let consentEN: [String: String] = [
@@ -407,5 +409,7 @@ extension Catalogue {
         "special_case_refuse": "Refuse",
         "query_procedure": "Procedure",
         "query_special_case": "Approved special case",
+        "loan_contract_taken": "The contract number is booked by another unit, or is being recorded at the same moment; it cannot be changed here.",
+        "query_failure_storage": "The credit bureau answered but the report could not be stored; the query is recorded as failed and nothing of the report was kept. Check later before deciding to query again.",
     ]
 }

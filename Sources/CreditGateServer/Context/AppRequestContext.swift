@@ -40,5 +40,13 @@ public struct AppRequestContext: RequestContext {
         self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
-    public var maxUploadSize: Int { bodyLimit }
+    /// The larger limit of a route that takes a scanned document, set when the request is for one.
+    public var documentUploadLimit: Int?
+
+    /// The larger document limit applies only to a signed-in person allowed to upload: an anonymous request never
+    /// makes the server buffer more than the ordinary limit.
+    public var maxUploadSize: Int {
+        guard let documentUploadLimit, identity?.permissions.contains(.consentsUpload) == true else { return bodyLimit }
+        return max(bodyLimit, documentUploadLimit)
+    }
 }

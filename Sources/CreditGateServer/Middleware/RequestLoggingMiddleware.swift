@@ -15,7 +15,8 @@ struct RequestLoggingMiddleware: RouterMiddleware {
     let trustedProxies: [NetworkCIDR]
     let bodyLimit: Int
     /// The larger limit of the routes that take a scanned document, and those routes' paths. Set here, before any
-    /// middleware reads a body, because the console's CSRF check reads the form first.
+    /// middleware reads a body, because the console's CSRF check reads the form first; the context grants it only
+    /// once the session shows a person allowed to upload.
     var uploadLimit: Int = 0
     var uploadPaths: Set<String> = []
 
@@ -29,7 +30,8 @@ struct RequestLoggingMiddleware: RouterMiddleware {
             forwardedFor: request.headers[values: .xForwardedFor],
             trustedProxies: trustedProxies
         )
-        context.bodyLimit = request.method == .post && uploadPaths.contains(request.uri.path) ? max(bodyLimit, uploadLimit) : bodyLimit
+        context.bodyLimit = bodyLimit
+        if request.method == .post, uploadPaths.contains(request.uri.path) { context.documentUploadLimit = uploadLimit }
         let started = ContinuousClock.now
         var response: Response
         if Self.isCanonical(request.uri.path) {

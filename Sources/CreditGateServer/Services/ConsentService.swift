@@ -137,6 +137,10 @@ public struct ConsentService: Sendable {
     /// Records the subject's withdrawal, effective now: later queries relying on the consent are refused.
     public func withdraw(_ id: Consent.ID, reason: String, by actor: AuthenticatedUser, clientIP: String) async throws -> Consent {
         var consent = try await consent(id, for: actor)
+        // Reading may reach the whole bank (an auditor); changing stays within the actor's own subtree.
+        guard OrganisationTree(try await organisations.all()).isWithin(consent.organisationID, subtreeOf: actor.user.organisationID) else {
+            throw Self.notFound
+        }
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...500).contains(reason.count) else {
             throw CreditGateError(.validationFailed, detailKey: "consent_withdrawal_reason", cause: "withdrawal without a reason")
@@ -145,12 +149,15 @@ public struct ConsentService: Sendable {
             throw CreditGateError(.conflict, detailKey: "consent_already_withdrawn", cause: "consent already withdrawn")
         }
         let withdrawal = Consent.Withdrawal(at: clock(), recordedBy: actor.user.id, reason: reason)
-        try await audit.record(AuditEvent(
-            kind: .consentWithdrawn, occurredAt: withdrawal.at, actor: .init(actor.user), clientIP: clientIP,
-            subjectHash: audit.subjects.hash(identifierType: consent.subject.type.rawValue, identifier: consent.subject.number),
-            consentID: id.rawValue, outcome: .success
-        ))
+        let event = { (outcome: AuditEvent.Outcome, reasons: [String]) in
+            AuditEvent(kind: .consentWithdrawn, occurredAt: withdrawal.at, actor: .init(actor.user), clientIP: clientIP,
+                       subjectHash: self.audit.subjects.hash(identifierType: consent.subject.type.rawValue, identifier: consent.subject.number),
+                       consentID: id.rawValue, outcome: outcome, reasonCodes: reasons)
+        }
+        try await audit.record(event(.success, []))
         guard try await consents.withdraw(id, withdrawal) else {
+            // Someone withdrew it a moment earlier: the log says this attempt did not take effect.
+            try await audit.record(event(.denied, ["consent_already_withdrawn"]))
             throw CreditGateError(.conflict, detailKey: "consent_already_withdrawn", cause: "consent withdrawn concurrently")
         }
         consent.withdrawal = withdrawal

@@ -102,15 +102,20 @@ public struct QueryService: Sendable {
         }
         let consent = try await citedConsent(request.consentID, for: actor)
         let hasActiveLoan = purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: now) : false
-        let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID)
+        let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID, of: actor)
         var decision = QueryAdmission.decide(QueryAdmissionFacts(
             user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
             procedure: procedure, specialCase: specialCase, at: now
         ))
         let queryID = CreditQuery.ID.random()
         // An approved case allows one query: the first of two at once takes it, the other is refused.
-        if decision.isAllowed, let specialCase, !(try await specialCases.use(specialCase.id, by: queryID)) {
-            decision = .refused([QueryRefusalReason(code: "special_case_used")])
+        var consumedCase: SpecialQueryCase.ID?
+        if decision.isAllowed, let specialCase {
+            if try await specialCases.use(specialCase.id, by: queryID) {
+                consumedCase = specialCase.id
+            } else {
+                decision = .refused([QueryRefusalReason(code: "special_case_used")])
+            }
         }
         var query = CreditQuery(
             id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
@@ -119,15 +124,22 @@ public struct QueryService: Sendable {
             status: decision.isAllowed ? .pending : .refused, reasons: decision.reasons
         )
         let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
-        // The decision is durable in the log before anything else happens: if the log cannot take it, nothing does.
-        let decisionIndex = try await audit.record(AuditEvent(
+        // The decision is durable in the log before anything else happens: if the log cannot take it, nothing does,
+        // and a case taken for this query is given back.
+        let decisionIndex: UInt64
+        do {
+            decisionIndex = try await audit.record(AuditEvent(
             kind: .queryDecided, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
             clientApp: app?.id.rawValue ?? (request.channel == .api ? "unknown" : "console"), subjectHash: subjectHash,
             consentID: consent?.id.rawValue ?? request.consentID.map { String($0.prefix(64)) }, purposeCode: purpose.code,
             outcome: decision.isAllowed ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
             details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue,
                       "procedure": procedure?.rawValue ?? "standard", "special_case": specialCase?.id.rawValue ?? ""]
-        ))
+            ))
+        } catch {
+            if let consumedCase { try? await specialCases.release(consumedCase, from: queryID) }
+            throw error
+        }
         try await queries.record(query)
         guard decision.isAllowed else { return Outcome(query: query, decisionLogIndex: decisionIndex) }
 
@@ -146,32 +158,47 @@ public struct QueryService: Sendable {
             report = try await bureau.fetchReport(bureauRequest)
         } catch {
             let failure = Self.failure(of: error)
-            try await audit.record(AuditEvent(
-                kind: .queryFailed, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
-                subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .failed,
-                reasonCodes: [failure.rawValue], details: ["query": query.id.rawValue, "bureau": bureau.name]
-            ))
-            try await queries.fail(query.id, failure: failure, at: clock())
-            logger.warning("bureau query failed", metadata: ["query": .string(query.id.rawValue), "failure": .string(failure.rawValue)])
+            try await recordFailure(failure, of: query, by: actor, app: app, subjectHash: subjectHash, clientIP: clientIP)
             throw Self.problem(for: failure, queryID: query.id)
         }
-        let reportID = StoredReport.ID.random()
-        let stored = StoredReport(
-            id: reportID, queryID: query.id, kind: subject.type.subjectKind, reportNumber: report.reportNumber,
-            envelope: try sealer.seal(try Self.encoder.encode(report), binding: StoredReport.binding(reportID)), storedAt: clock()
-        )
-        try await audit.record(AuditEvent(
-            kind: .queryAnswered, occurredAt: stored.storedAt, actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
-            subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .success,
-            details: ["query": query.id.rawValue, "report": reportID.rawValue, "report_number": report.reportNumber, "bureau": bureau.name]
-        ))
-        try await queries.answer(query.id, report: stored)
+        // From here on the bureau has answered: whatever goes wrong, the query ends failed, never pending.
+        let stored: StoredReport
+        do {
+            let reportID = StoredReport.ID.random()
+            stored = StoredReport(
+                id: reportID, queryID: query.id, kind: subject.type.subjectKind, reportNumber: report.reportNumber,
+                envelope: try sealer.seal(try Self.encoder.encode(report), binding: StoredReport.binding(reportID)), storedAt: clock()
+            )
+            try await audit.record(AuditEvent(
+                kind: .queryAnswered, occurredAt: stored.storedAt, actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
+                subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .success,
+                details: ["query": query.id.rawValue, "report": reportID.rawValue, "report_number": report.reportNumber, "bureau": bureau.name]
+            ))
+            try await queries.answer(query.id, report: stored)
+        } catch {
+            logger.error("answer not stored", metadata: ["query": .string(query.id.rawValue), "error": .string(String(reflecting: type(of: error)))])
+            try await recordFailure(.storage, of: query, by: actor, app: app, subjectHash: subjectHash, clientIP: clientIP)
+            throw CreditGateError(.serviceUnavailable, detailKey: "query_failure_storage", cause: "report of query \(query.id) not stored",
+                                  extensions: ["queryId": query.id.rawValue])
+        }
         query.status = .answered
         query.answeredAt = stored.storedAt
-        query.reportID = reportID
+        query.reportID = stored.id
         return Outcome(query: query, decisionLogIndex: decisionIndex)
     }
 
+    /// Marks the query failed first (so that it never stays pending), then records why; when the log cannot take
+    /// the entry the caller gets 503 and the query is still failed.
+    private func recordFailure(_ failure: CreditQuery.Failure, of query: CreditQuery, by actor: AuthenticatedUser, app: ClientApp?,
+                               subjectHash: String, clientIP: String) async throws {
+        try await queries.fail(query.id, failure: failure, at: clock())
+        logger.warning("query failed", metadata: ["query": .string(query.id.rawValue), "failure": .string(failure.rawValue)])
+        try await audit.record(AuditEvent(
+            kind: .queryFailed, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
+            subjectHash: subjectHash, consentID: query.consentID?.rawValue, purposeCode: query.purpose.code, outcome: .failed,
+            reasonCodes: [failure.rawValue], details: ["query": query.id.rawValue, "bureau": bureau.name]
+        ))
+    }
     /// The consent a query cites, when it exists and was filed within the querier's unit or below; otherwise
     /// `nil`, which admission reports as no consent on file.
     func citedConsent(_ text: String?, for actor: AuthenticatedUser) async throws -> Consent? {
@@ -184,9 +211,12 @@ public struct QueryService: Sendable {
 
     /// The case a special-procedure query cites, if it exists; admission checks it is the querier's, approved,
     /// unused, unexpired and for this subject and purpose.
-    func citedCase(_ text: String?) async throws -> SpecialQueryCase? {
-        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 64 else { return nil }
-        return try await specialCases.find(SpecialQueryCase.ID(text.lowercased()))
+    /// Someone else's case is treated as no case at all, so that citing it tells nothing about its state.
+    func citedCase(_ text: String?, of actor: AuthenticatedUser) async throws -> SpecialQueryCase? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 64,
+              let specialCase = try await specialCases.find(SpecialQueryCase.ID(text.lowercased())), specialCase.requestedBy == actor.user.id
+        else { return nil }
+        return specialCase
     }
 
     public func queries(of actor: AuthenticatedUser, limit: Int = 100) async throws -> [CreditQuery] {
@@ -223,6 +253,7 @@ public struct QueryService: Sendable {
         case .bureauError: CreditGateError(.badGateway, detailKey: "query_failure_bureau_error", cause: "bureau error for query \(queryID)", extensions: ["queryId": queryID.rawValue])
         case .malformedAnswer: CreditGateError(.badGateway, detailKey: "query_failure_malformed_answer", cause: "bureau answer malformed for query \(queryID)", extensions: ["queryId": queryID.rawValue])
         case .subjectNotFound: CreditGateError(.subjectNotOnFile, detailKey: "query_failure_subject_not_found", cause: "no bureau record for query \(queryID)", extensions: ["queryId": queryID.rawValue])
+        case .storage: CreditGateError(.serviceUnavailable, detailKey: "query_failure_storage", cause: "report of query \(queryID) not stored", extensions: ["queryId": queryID.rawValue])
         }
     }
 }

@@ -46,10 +46,11 @@ public struct LoanRegisterService: Sendable {
         let now = clock()
         let borrower = try SubjectInput.identifier(type: entry.certificateType, number: entry.certificateNumber, today: now)
         let tree = OrganisationTree(try await organisations.all())
+        // Writes stay in the writer's own subtree, whatever else their roles let them read.
+        let writable = Set(tree.subtree(of: actor.user.organisationID).map(\.id))
         var unit = actor.user.organisationID
         if let code = entry.organisationCode?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
-            guard let named = tree.units.values.first(where: { $0.code.caseInsensitiveCompare(code) == .orderedSame }),
-                  AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(named.id, in: tree)
+            guard let named = tree.units.values.first(where: { $0.code.caseInsensitiveCompare(code) == .orderedSame }), writable.contains(named.id)
             else { throw CreditGateError(.validationFailed, detailKey: "loan_organisation_unknown", cause: "loan unit unknown or outside scope") }
             unit = named.id
         }
@@ -70,7 +71,11 @@ public struct LoanRegisterService: Sendable {
             subjectHash: audit.subjects.hash(identifierType: borrower.type.rawValue, identifier: borrower.number), outcome: .success,
             details: ["contract": contract, "settled": settledOn?.description ?? ""]
         ))
-        return try await loans.upsert(loan, by: actor.user.id, now: now)
+        do {
+            return try await loans.upsert(loan, within: writable, by: actor.user.id, now: now)
+        } catch StoreError.duplicate {
+            throw CreditGateError(.conflict, detailKey: "loan_contract_taken", cause: "contract number of another unit, or written concurrently")
+        }
     }
 
     /// Imports `contract_number,certificate_type,certificate_number,organisation_code,amount_yuan,starts_on,matures_on,settled_on`
@@ -78,7 +83,8 @@ public struct LoanRegisterService: Sendable {
     public func importCSV(_ text: String, by actor: AuthenticatedUser, clientIP: String) async throws -> (applied: Int, problems: [AccountAdministration.ImportProblem]) {
         var applied = 0
         var problems: [AccountAdministration.ImportProblem] = []
-        for (index, rawLine) in text.split(whereSeparator: \.isNewline).enumerated() {
+        // Blank lines are kept in the split so that the reported line numbers are the file's.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || (index == 0 && line.lowercased().hasPrefix("contract")) { continue }
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -173,6 +179,9 @@ public struct ClientAppService: Sendable {
         try await audit.record(AuditEvent(kind: kind, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, clientApp: id.rawValue,
                                           outcome: .success, details: ["from": before.rawValue, "to": app.status.rawValue]))
         guard try await apps.updateStatus(app, expected: before) else {
+            // Another administrator changed it a moment earlier: the log says this change did not take effect.
+            try await audit.record(AuditEvent(kind: kind, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, clientApp: id.rawValue,
+                                              outcome: .denied, reasonCodes: ["client_app_changed_concurrently"]))
             throw CreditGateError(.conflict, detailKey: "client_app_not_pending", cause: "client app changed concurrently")
         }
         return app

@@ -93,6 +93,7 @@ public struct SpecialQueryCaseService: Sendable {
         }
         try await audit.record(event(.success, []))
         guard try await cases.decide(specialCase) else {
+            try await audit.record(event(.denied, [SpecialQueryCaseRefusal.notPending.rawValue]))
             throw CreditGateError(.conflict, detailKey: SpecialQueryCaseRefusal.notPending.rawValue, cause: "special case decided concurrently")
         }
         return specialCase
@@ -119,5 +120,9 @@ public struct SpecialQueryCaseService: Sendable {
 
     func use(_ id: SpecialQueryCase.ID, by query: CreditQuery.ID) async throws -> Bool {
         try await cases.use(id, by: query)
+    }
+
+    func release(_ id: SpecialQueryCase.ID, from query: CreditQuery.ID) async throws {
+        try await cases.release(id, from: query)
     }
 }

@@ -131,8 +131,9 @@ extension SealedEnvelope {
 
 /// The bank's loan register, as far as post-loan management needs it.
 public protocol LoanRepository: Sendable {
-    /// Adds the loan, or updates the one with the same contract number; returns what is stored.
-    func upsert(_ loan: Loan, by actor: User.ID, now: Date) async throws -> Loan
+    /// Adds the loan, or updates the one with the same contract number if it is booked in one of `units` (the
+    /// writer's scope); returns what is stored. A contract number of another unit is ``StoreError/duplicate(_:)``.
+    func upsert(_ loan: Loan, within units: Set<Organisation.ID>, by actor: User.ID, now: Date) async throws -> Loan
     func loans(of borrower: SubjectIdentifier) async throws -> [Loan]
     /// Loans booked in the given units (all when `nil`), most recently changed first.
     func loans(in units: Set<Organisation.ID>?, limit: Int) async throws -> [Loan]
@@ -147,11 +148,25 @@ public struct SQLLoanRepository: LoanRepository {
 
     static let columns = ["id", "contract_number", "subject_type", "subject_number", "organisation_id", "amount_yuan", "starts_on", "matures_on", "settled_on"]
 
-    public func upsert(_ loan: Loan, by actor: User.ID, now: Date) async throws -> Loan {
+    public func upsert(_ loan: Loan, within units: Set<Organisation.ID>, by actor: User.ID, now: Date) async throws -> Loan {
+        do {
+            return try await upsertRow(loan, within: units, by: actor, now: now)
+        } catch where ConstraintViolation.isUnique(error) {
+            // Two writers inserting one contract number at once: the second learns it exists.
+            throw StoreError.duplicate("loans.contract_number")
+        }
+    }
+
+    private func upsertRow(_ loan: Loan, within units: Set<Organisation.ID>, by actor: User.ID, now: Date) async throws -> Loan {
         try await database.transaction { connection in
-            let existing = try await connection.select().column("id").from("loans")
+            let existing = try await connection.select().columns("id", "organisation_id").from("loans")
                 .where("contract_number", .equal, SQLBind(loan.contractNumber)).first()
             if let existing {
+                // Someone else's loan is never rewritten: a wrong borrower or settlement date would allow or block
+                // another unit's post-loan queries.
+                guard units.contains(Organisation.ID(try existing.decode(column: "organisation_id", as: String.self))) else {
+                    throw StoreError.duplicate("loans.contract_number")
+                }
                 let id = try existing.decode(column: "id", as: String.self)
                 try await connection.update("loans")
                     .set("subject_type", to: SQLBind(loan.borrower.type.rawValue)).set("subject_number", to: SQLBind(loan.borrower.number))

@@ -268,6 +268,8 @@ public protocol SpecialQueryCaseRepository: Sendable {
     func decide(_ specialCase: SpecialQueryCase) async throws -> Bool
     /// Marks an approved case used by the query, once: `false` when it was used already (two queries at once).
     func use(_ id: SpecialQueryCase.ID, by query: CreditQuery.ID) async throws -> Bool
+    /// Gives a case back to the approved state when the query that took it never came to be.
+    func release(_ id: SpecialQueryCase.ID, from query: CreditQuery.ID) async throws
 }
 
 public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
@@ -327,6 +329,15 @@ public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
                 .set("status", to: SQLBind(SpecialQueryCase.Status.used.rawValue)).set("used_by_query", to: SQLBind(query.rawValue))
                 .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.approved.rawValue))
                 .returning("id").all().count == 1
+        }
+    }
+
+    public func release(_ id: SpecialQueryCase.ID, from query: CreditQuery.ID) async throws {
+        try await database.transaction { connection in
+            try await connection.update("special_query_cases")
+                .set("status", to: SQLBind(SpecialQueryCase.Status.approved.rawValue)).set("used_by_query", to: SQLLiteral.null)
+                .where("id", .equal, SQLBind(id.rawValue)).where("used_by_query", .equal, SQLBind(query.rawValue))
+                .run()
         }
     }
 
