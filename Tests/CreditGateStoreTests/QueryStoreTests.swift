@@ -1,0 +1,134 @@
+import CreditGateCore
+import Foundation
+import Testing
+
+@testable import CreditGateStore
+
+/// The consent and query repositories, on every configured backend: rows round-trip, a withdrawal and a special
+/// case's single use happen once even when asked for at the same time, and an answer is stored with its query or
+/// not at all.
+extension StoreSuite {
+    static let subject = SubjectIdentifier(type: .residentID, number: "110105199003071239")
+
+    func consent(in organisation: Organisation, by uploader: User) -> Consent {
+        Consent(id: .random(), subject: Self.subject, subjectName: "张三", purposes: [.loanApproval, .postLoanManagement],
+                signedOn: CalendarDate("2027-01-01")!, validUntil: CalendarDate("2027-12-31")!, organisationID: organisation.id,
+                uploadedBy: uploader.id, uploadedAt: Self.now,
+                document: ConsentDocument(mediaType: .pdf, byteCount: 3, sha256: "ab", fileName: "scan.pdf"))
+    }
+
+    func query(_ id: CreditQuery.ID = .random(), by person: User, status: CreditQuery.Status = .pending, consent: Consent.ID? = nil) -> CreditQuery {
+        CreditQuery(id: id, userID: person.id, organisationID: person.organisationID, channel: .api, clientAppID: nil, subject: Self.subject,
+                    subjectName: "张三", purpose: .loanApproval, consentID: consent, clientIP: "10.0.0.1", requestedAt: Self.now, status: status,
+                    reasons: status == .refused ? [QueryRefusalReason(code: "consent_expired", facts: ["valid_until": "2027-12-31"])] : [])
+    }
+
+    @Test(arguments: TestBackend.all)
+    func aConsentRoundTripsAndIsWithdrawnOnce(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let uploader = user("E1001", in: organisation)
+            try await SQLUserRepository(database: database).create(uploader, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            let repository = SQLConsentRepository(database: database)
+            let filed = consent(in: organisation, by: uploader)
+            let envelope = SealedEnvelope(keyID: "k1", wrappedKey: Data([1, 2, 3]), ciphertext: Data([4, 5, 6]))
+            try await repository.create(filed, document: envelope)
+            #expect(try await repository.consent(filed.id) == filed)
+            #expect(try await repository.document(of: filed.id) == envelope)
+            #expect(try await repository.consents(in: [organisation.id], subject: Self.subject, limit: 10) == [filed])
+            #expect(try await repository.consents(in: [], subject: nil, limit: 10).isEmpty)
+            let withdrawals = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        try await repository.withdraw(filed.id, .init(at: Self.now.addingTimeInterval(Double(index)), recordedBy: uploader.id, reason: "撤回"))
+                    }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(withdrawals == 1)
+            #expect(try await repository.consent(filed.id)?.withdrawal != nil)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func anAnswerIsStoredWithItsQueryOrNotAtAll(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let person = user("E1001", in: organisation)
+            try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            let repository = SQLQueryRepository(database: database)
+            let refused = query(by: person, status: .refused)
+            try await repository.record(refused)
+            #expect(try await repository.query(refused.id) == refused)
+            let envelope = SealedEnvelope(keyID: "k1", wrappedKey: Data([1]), ciphertext: Data([2]))
+            // A refused query cannot take an answer: the report is rolled back with the refused update.
+            await #expect(throws: StoreError.self) {
+                try await repository.answer(refused.id, report: StoredReport(id: .random(), queryID: refused.id, kind: .personal, reportNumber: "R1",
+                                                                            envelope: envelope, storedAt: Self.now))
+            }
+            let reports = try await database.withConnection { connection in
+                try await connection.raw("SELECT COUNT(*) AS n FROM reports").first()?.decode(column: "n", as: Int64.self)
+            }
+            #expect(reports == 0)
+            let pending = query(by: person)
+            try await repository.record(pending)
+            let report = StoredReport(id: .random(), queryID: pending.id, kind: .personal, reportNumber: "R2", envelope: envelope, storedAt: Self.now)
+            try await repository.answer(pending.id, report: report)
+            #expect(try await repository.report(report.id) == report)
+            #expect(try await repository.query(pending.id)?.status == .answered)
+            let history = try await repository.answeredQueries(about: Self.subject, limit: 10)
+            #expect(history.map(\.organisationName) == [organisation.name] && history.first?.purpose == .loanApproval)
+            // A failure only changes a pending query.
+            try await repository.fail(pending.id, failure: .timeout, at: Self.now)
+            #expect(try await repository.query(pending.id)?.status == .answered)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
+    func aSpecialCaseIsUsedOnceAndAnAppDecidedOnce(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let users = SQLUserRepository(database: database)
+            let requester = user("E1001", in: organisation), approver = user("E2001", in: organisation, roles: [.approver, .systemAdministrator])
+            for person in [requester, approver] { try await users.create(person, passwordHash: "h", mustChangePassword: false, now: Self.now) }
+            let cases = SQLSpecialQueryCaseRepository(database: database)
+            var specialCase = SpecialQueryCase(id: .random(), procedure: .stateOrgan, subject: Self.subject, purpose: .judicialInvestigation,
+                                               requestedBy: requester.id, organisationID: organisation.id, authority: "法院", documentNumber: "文号",
+                                               grounds: "依法", requestedAt: Self.now)
+            try await cases.create(specialCase)
+            #expect(try await cases.use(specialCase.id, by: .random()) == false)
+            _ = specialCase.decide(approve: true, by: approver.id, approverRoles: approver.roles, approverUnitCovers: true, note: "",
+                                   at: Self.now, validity: 3600)
+            #expect(try await cases.decide(specialCase))
+            #expect(try await cases.decide(specialCase) == false)
+            #expect(try await cases.find(specialCase.id) == specialCase)
+            let caseID = specialCase.id
+            let uses = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 { group.addTask { try await cases.use(caseID, by: .random()) } }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(uses == 1)
+            let apps = SQLClientAppRepository(database: database)
+            var app = ClientApp(id: .random(), name: "信贷系统", status: .pending, organisations: [organisation.id], credentialHash: "hash",
+                                registeredBy: requester.id, registeredAt: Self.now)
+            try await apps.create(app)
+            #expect(try await apps.app(app.id) == app)
+            _ = app.approve(by: approver.id, at: Self.now)
+            let approved = app
+            let decisions = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<4 { group.addTask { try await apps.updateStatus(approved, expected: .pending) } }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(decisions == 1)
+            #expect(try await apps.app(app.id)?.status == .approved)
+            let loans = SQLLoanRepository(database: database)
+            let loan = Loan(id: .random(), contractNumber: "HT-1", borrower: Self.subject, organisationID: organisation.id, amountYuan: 100,
+                            startsOn: CalendarDate("2026-01-01")!, maturesOn: CalendarDate("2027-01-01")!, settledOn: nil)
+            #expect(try await loans.upsert(loan, within: [organisation.id], by: approver.id, now: Self.now) == loan)
+            await #expect(throws: StoreError.duplicate("loans.contract_number")) {
+                try await loans.upsert(loan, within: [], by: approver.id, now: Self.now)
+            }
+            #expect(try await loans.loans(of: Self.subject) == [loan])
+        }
+    }
+}
