@@ -44,6 +44,7 @@ public struct AppServices: Sendable {
     public let clientApps: ClientAppService
     public let queries: QueryService
     public let specialCases: SpecialQueryCaseService
+    public let policy: PolicyService
     public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
     public let auditTrail: AuditTrail
@@ -115,6 +116,8 @@ public struct AppServices: Sendable {
                                   apps: clientApps, specialCases: specialCases, bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock,
                                   logger: arguments.logger),
             specialCases: specialCases,
+            policy: PolicyService(settings: SQLPolicySettingsRepository(database: database), calendars: SQLHolidayCalendarRepository(database: database),
+                                  organisations: organisations, auditLog: auditLog, audit: auditTrail, clock: clock),
             exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
@@ -145,6 +148,8 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     }
     // The access exam needs a question bank from the first day; the bundled one serves until the bank imports its own.
     try await services.access.importBundledBankIfNone()
+    // Likewise the holiday calendars of the years this release knows.
+    try await services.policy.importBundledCalendarsIfMissing()
     let startedAt = services.clock()
     let statusService = SystemStatusService(database: services.database, bureau: services.bureau, audit: services.auditTrail, startedAt: startedAt, logger: logger)
     let directory = DirectoryService(organisations: services.organisations, users: services.users, audit: services.auditTrail)
@@ -180,6 +185,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
                        specialCases: services.specialCases, clock: services.clock)
         .addRoutes(to: router.group("api/v1"))
+    PolicyAPIController(policy: services.policy).addRoutes(to: router.group("api/v1"))
     AuditLogController(
         repository: services.auditLog, verifier: services.logSigner.verifier
     ).addRoutes(to: router.group("api/v1/log"))
@@ -194,6 +200,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
                            specialCases: services.specialCases, administration: services.administration, renderer: renderer,
                            clock: services.clock).addRoutes(to: console)
+    PolicyConsoleController(policy: services.policy, users: services.users, renderer: renderer).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock

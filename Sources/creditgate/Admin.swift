@@ -35,30 +35,23 @@ struct Admin: AsyncParsableCommand {
                 guard let granted = Role(rawValue: role), [.systemAdministrator, .complianceAuditor].contains(granted) else {
                     throw OperatorError(description: "--role must be system_administrator or compliance_auditor")
                 }
-                let (configuration, logger) = try await options.load()
-                let secrets = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
-                let services = try AppServices.make(LiveArguments(configuration: configuration, secrets: secrets, mode: .serve, logger: logger))
                 do {
-                    try await services.migrate(logger: logger)
-                    try await createHeadOfficeIfNeeded(services)
-                    let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : AccountService.generatePassword()
-                    let user = try await services.accounts.open(
-                        employeeID: employeeId, displayName: name, organisationCode: organisationCode,
-                        roles: [granted], password: password
-                    )
-                    let chinese = Localizer(.zhCN), english = Localizer(.en)
-                    print("\(chinese("account_created")) / \(english("account_created")): \(user.employeeID.value) (\(user.displayName)), \(chinese(granted.nameKey)) / \(english(granted.nameKey))")
-                    if !passwordStdin {
-                        print("\(chinese("password_shown_once")) / \(english("password_shown_once")): \(password)")
+                    try await options.withServices { services in
+                        try await createHeadOfficeIfNeeded(services)
+                        let password = passwordStdin ? (readLine(strippingNewline: true) ?? "") : AccountService.generatePassword()
+                        let user = try await services.accounts.open(
+                            employeeID: employeeId, displayName: name, organisationCode: organisationCode,
+                            roles: [granted], password: password
+                        )
+                        let chinese = Localizer(.zhCN), english = Localizer(.en)
+                        print("\(chinese("account_created")) / \(english("account_created")): \(user.employeeID.value) (\(user.displayName)), \(chinese(granted.nameKey)) / \(english(granted.nameKey))")
+                        if !passwordStdin {
+                            print("\(chinese("password_shown_once")) / \(english("password_shown_once")): \(password)")
+                        }
                     }
                 } catch let failure as AccountService.Failure {
-                    try? await services.database.shutdown()
                     throw OperatorError(description: failure.description)
-                } catch {
-                    try? await services.database.shutdown()
-                    throw error
                 }
-                try await services.database.shutdown()
             }
         }
 

@@ -19,7 +19,7 @@ struct CreditGateCommand: AsyncParsableCommand {
             serves the console on http://127.0.0.1:8080/console.
             """,
         version: CreditGateVersion.current,
-        subcommands: [Serve.self, Demo.self, Migrate.self, Admin.self, Log.self, Bench.self]
+        subcommands: [Serve.self, Demo.self, Migrate.self, Admin.self, CalendarCommand.self, Log.self, Bench.self]
     )
 }
 
@@ -41,6 +41,25 @@ struct ConfigOptions: ParsableArguments {
 }
 
 import Configuration
+
+extension ConfigOptions {
+    /// Opens the installation's services for a one-off command, with the secrets `serve` needs and the schema
+    /// migrated, and closes the database pool afterwards whatever happens.
+    func withServices<T>(_ body: (AppServices) async throws -> T) async throws -> T {
+        let (configuration, logger) = try await load()
+        let secrets = try Secrets.load(from: try await reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
+        let services = try AppServices.make(LiveArguments(configuration: configuration, secrets: secrets, mode: .serve, logger: logger))
+        do {
+            try await services.migrate(logger: logger)
+            let result = try await body(services)
+            try await services.database.shutdown()
+            return result
+        } catch {
+            try? await services.database.shutdown()
+            throw error
+        }
+    }
+}
 
 struct LiveArguments: AppArguments {
     let configuration: AppConfiguration

@@ -56,6 +56,7 @@ public struct AuditEvent: Sendable, Equatable {
         case clientAppRevoked = "client_app.revoked"
         case specialCaseOpened = "special_case.opened"
         case specialCaseDecided = "special_case.decided"
+        case calendarImported = "calendar.imported"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

@@ -94,6 +94,12 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case clientAppsManage = "client_apps.manage"
     /// Decide a state-organ or internal-staff case of one's own unit or a unit below; never one's own.
     case specialCasesApprove = "special_cases.approve"
+    /// See the policy of the units in scope (caps, hours, region, exceptions), its history, and the holiday calendar.
+    case policyRead = "policy.read"
+    /// Change the policy of a unit in one's own subtree (any unit for a system administrator).
+    case policyManage = "policy.manage"
+    /// Import a year's State Council holiday calendar.
+    case calendarManage = "calendar.manage"
 }
 
 /// The permission matrix (权限矩阵): which role grants which permission. Data, not code paths, so that it can be
@@ -110,18 +116,18 @@ public struct PermissionMatrix: Sendable {
         .systemAdministrator: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .organisationsManage,
             .usersManage, .hrUpdate, .examManage, .accessRead, .suspensionRun, .suspensionRead, .responsibilityManage,
-            .responsibilityRead, .clientAppsRead, .clientAppsManage,
+            .responsibilityRead, .clientAppsRead, .clientAppsManage, .policyRead, .policyManage, .calendarManage,
         ],
         .creditAdministrator: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .organisationsManage, .usersManage,
             .accessApprove, .accessRead, .suspensionRead, .responsibilityManage, .responsibilityRead,
-            .consentsRead, .consentsDocumentOpen, .consentsWithdraw, .loansRead, .loansManage,
+            .consentsRead, .consentsDocumentOpen, .consentsWithdraw, .loansRead, .loansManage, .policyRead, .policyManage,
         ],
         .queryOperator: [.consoleUse, .profileUpdate, .examTake, .consentsUpload, .consentsRead, .consentsWithdraw, .queriesMake, .loansRead],
         .approver: [.consoleUse, .profileUpdate, .specialCasesApprove],
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
-            .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead,
+            .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead, .policyRead,
         ],
         .dataOfficer: [.consoleUse, .profileUpdate, .loansRead, .loansManage],
     ])

@@ -30,6 +30,7 @@ struct NavigationItem: Sendable {
         .init(path: "/console/special-cases", labelKey: "nav_special_cases", permission: .specialCasesApprove),
         .init(path: "/console/loans", labelKey: "nav_loans", permission: .loansRead),
         .init(path: "/console/client-apps", labelKey: "nav_client_apps", permission: .clientAppsRead),
+        .init(path: "/console/policy", labelKey: "nav_policy", permission: .policyRead),
         .init(path: "/console/exam", labelKey: "nav_exam", permission: .examTake),
         .init(path: "/console/access-requests", labelKey: "nav_access_requests", permission: .consoleUse),
         .init(path: "/console/responsibility", labelKey: "nav_responsibility", permission: .responsibilityRead),
@@ -51,7 +52,7 @@ struct ConsoleRenderer: Sendable {
     /// The names of the templates, for the catalogue test.
     static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry",
                                 "account-password", "account-second-factor", "exam", "access-requests", "user-detail", "responsibility",
-                                "consents", "queries", "query-detail", "loans", "client-apps", "special-cases"]
+                                "consents", "queries", "query-detail", "loans", "client-apps", "special-cases", "policy"]
 
     func page(
         _ template: String, titleKey: String, context: AppRequestContext, language: Language? = nil,

@@ -23,6 +23,7 @@ public enum Migrations {
         Migration0002AuditLog.migration,
         Migration0003PeopleAndAccess.migration,
         Migration0004ConsentAndQueries.migration,
+        Migration0005Policy.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,213 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import Hummingbird
+
+/// A unit's policy as the API shows it: its own settings (absent fields inherit) and what is in force.
+struct UnitPolicyDTO: ResponseEncodable {
+    struct Effective: Encodable {
+        let userDailyCap: Int
+        let organisationDailyCap: Int
+        let workdayStart: String
+        let workdayEnd: String
+        let regionGranularity: String
+        let regionExemptPurposes: [String]
+        let exceptable: [String]
+
+        init(_ policy: EffectivePolicy) {
+            self.userDailyCap = policy.userDailyCap
+            self.organisationDailyCap = policy.organisationDailyCap
+            self.workdayStart = policy.workdayStart.description
+            self.workdayEnd = policy.workdayEnd.description
+            self.regionGranularity = policy.regionGranularity.rawValue
+            self.regionExemptPurposes = policy.regionExemptPurposes.map(\.code).sorted()
+            self.exceptable = policy.exceptable.map(\.rawValue).sorted()
+        }
+    }
+
+    let organisationId: String
+    let organisationCode: String
+    let own: PolicySettings
+    let effective: Effective
+
+    init(_ unit: PolicyService.UnitPolicy) {
+        self.organisationId = unit.organisation.id.rawValue
+        self.organisationCode = unit.organisation.code
+        self.own = unit.own ?? PolicySettings()
+        self.effective = Effective(unit.effective)
+    }
+}
+
+struct UnitPolicyList: ResponseEncodable {
+    let units: [UnitPolicyDTO]
+}
+
+struct CalendarYearDTO: Encodable {
+    struct Holiday: Encodable {
+        let name: BilingualText
+        let from: String
+        let to: String
+    }
+
+    let year: Int
+    let holidays: [Holiday]
+    let workdays: [String]
+    let source: String
+    let sourceDocument: String
+    let published: String
+    let sha256: String
+    let importedAt: Date
+
+    init(_ stored: StoredHolidayCalendar) {
+        self.year = stored.calendar.year
+        self.holidays = stored.calendar.holidays.map { Holiday(name: $0.name, from: $0.from.description, to: $0.to.description) }
+        self.workdays = stored.calendar.workdays.map(\.description)
+        self.source = stored.calendar.source.title
+        self.sourceDocument = stored.calendar.source.document
+        self.published = stored.calendar.source.published
+        self.sha256 = stored.sha256
+        self.importedAt = stored.importedAt
+    }
+}
+
+struct CalendarDTO: ResponseEncodable {
+    let years: [CalendarYearDTO]
+    /// Years to import now: the current one if missing, and from 1 December the next one.
+    let missingYears: [Int]
+}
+
+/// The JSON API of the policy settings and the holiday calendar.
+struct PolicyAPIController {
+    let policy: PolicyService
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.group().add(middleware: RequirePermission(.policyRead))
+            .get("policy/organisations", use: units)
+            .get("calendar", use: calendar)
+        group.group().add(middleware: RequirePermission(.policyManage)).put("policy/organisations/{id}", use: update)
+        group.group().add(middleware: RequirePermission(.calendarManage)).post("calendar", use: importCalendar)
+    }
+
+    @Sendable func units(_ request: Request, context: AppRequestContext) async throws -> UnitPolicyList {
+        UnitPolicyList(units: try await policy.units(for: try context.requireIdentity()).map(UnitPolicyDTO.init))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> UnitPolicyDTO {
+        let settings = try await JSONBody.decode(PolicySettings.self, from: request, context: context)
+        return UnitPolicyDTO(try await policy.update(try QueryAPIController.id(context), to: settings, by: try context.requireIdentity(),
+                                                     clientIP: context.clientIP))
+    }
+
+    @Sendable func calendar(_ request: Request, context: AppRequestContext) async throws -> CalendarDTO {
+        CalendarDTO(years: try await policy.storedCalendars().map(CalendarYearDTO.init), missingYears: try await policy.missingYears())
+    }
+
+    @Sendable func importCalendar(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<CalendarDTO> {
+        let text = try await PeopleAPIController.textBody(request, context: context, types: ["application/json"])
+        _ = try await policy.importCalendar(Data(text.utf8), by: try context.requireIdentity(), clientIP: context.clientIP)
+        return EditedResponse(status: .created, response: try await calendar(request, context: context))
+    }
+}
+
+/// The console page of the policy: each unit's settings in force, a form to change a unit's own, the history of
+/// changes from the audit log, and the holiday calendar with its import.
+struct PolicyConsoleController {
+    let policy: PolicyService
+    let users: any UserRepository
+    let renderer: ConsoleRenderer
+
+    func addRoutes(to console: RouterGroup<AppRequestContext>) {
+        console.group().add(middleware: RequirePermission(.policyRead)).get("policy", use: page)
+        console.group().add(middleware: RequirePermission(.policyManage)).post("policy", use: update)
+        console.group().add(middleware: RequirePermission(.calendarManage)).post("calendar", use: importCalendar)
+    }
+
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await page(context: context, extra: [:], status: .ok)
+    }
+
+    private func page(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let local = Localizer(context.language)
+        let units = try await policy.units(for: identity)
+        let names = Dictionary(units.map { ($0.organisation.id.rawValue, "\($0.organisation.code) \($0.organisation.name)") }, uniquingKeysWith: { first, _ in first })
+        let people = Dictionary(try await users.all().map { ($0.id.rawValue, "\($0.employeeID.value) \($0.displayName)") }, uniquingKeysWith: { first, _ in first })
+        var page: [String: Any] = [
+            "units": units.map { unit -> [String: Any] in
+                let effective = unit.effective
+                return [
+                    "id": unit.organisation.id.rawValue, "name": names[unit.organisation.id.rawValue] ?? "",
+                    "userCap": effective.userDailyCap, "unitCap": effective.organisationDailyCap,
+                    "hours": "\(effective.workdayStart)–\(effective.workdayEnd)", "region": local(effective.regionGranularity.nameKey),
+                    "exempt": effective.regionExemptPurposes.map(\.code).sorted().joined(separator: ", "),
+                    "exceptable": PolicyRule.allCases.filter(effective.exceptable.contains).map { local($0.nameKey) }.joined(separator: "；"),
+                    "hasOwn": unit.own != nil,
+                ]
+            },
+            "history": try await policy.history(for: identity).map { change -> [String: Any] in
+                ["at": ConsolePages.time(change.at, local), "unit": names[change.organisationID] ?? change.organisationID,
+                 "actor": change.actorUserID.flatMap { people[$0] } ?? "", "before": change.before, "after": change.after, "index": change.index]
+            },
+            "canManage": identity.permissions.contains(.policyManage),
+            "canImport": identity.permissions.contains(.calendarManage),
+            "granularities": RegionGranularity.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] },
+            "rules": PolicyRule.allCases.filter(\.mayBeExcepted).map { ["value": $0.rawValue, "label": local($0.nameKey)] },
+            "purposes": QueryPurpose.allCases.map { ["value": $0.code, "label": "\($0.code) \(local($0.nameKey))"] },
+            "calendars": try await policy.storedCalendars().map { stored -> [String: Any] in
+                [
+                    "year": stored.calendar.year, "source": stored.calendar.source.title, "document": stored.calendar.source.document,
+                    "published": stored.calendar.source.published, "sha256": stored.sha256,
+                    "holidays": stored.calendar.holidays.map { ["name": local.language == .zhCN ? $0.name.zh : $0.name.en,
+                                                                "from": $0.from.description, "to": $0.to.description] },
+                    "workdays": stored.calendar.workdays.map(\.description).joined(separator: ", "),
+                ]
+            },
+            "missing": try await policy.missingYears().map(String.init).joined(separator: ", "),
+        ]
+        page.merge(extra) { _, new in new }
+        return renderer.page("policy", titleKey: "policy_title", context: context, page: page, status: status)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        return try await ConsoleForms.submitting(context, keepNotFound: true, {
+            let settings = try Self.settings(from: form)
+            _ = try await policy.update(Organisation.ID(form["organisation_id"] ?? ""), to: settings, by: try context.requireIdentity(),
+                                        clientIP: context.clientIP)
+            return try await page(context: context, extra: ["done": Localizer(context.language)("policy_saved")], status: .ok)
+        }, showingRefusalOn: { try await page(context: context, extra: $0, status: $1) })
+    }
+
+    /// A unit's own settings from the form: an empty field inherits.
+    static func settings(from form: FormBody.Form) throws -> PolicySettings {
+        func number(_ name: String) throws -> Int? {
+            guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            guard let value = Int(text) else { throw CreditGateError(.validationFailed, detailKey: "policy_cap_range", cause: "cap not a number") }
+            return value
+        }
+        func time(_ name: String) throws -> TimeOfDay? {
+            guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            guard let value = TimeOfDay(text) else { throw CreditGateError(.validationFailed, detailKey: "policy_time_format", cause: "time not HH:MM") }
+            return value
+        }
+        let granularity = form["region_granularity"].flatMap { $0.isEmpty ? nil : RegionGranularity(rawValue: $0) }
+        let inheritExempt = form["inherit_exempt"] == "on", inheritExceptable = form["inherit_exceptable"] == "on"
+        return PolicySettings(
+            userDailyCap: try number("user_cap"), organisationDailyCap: try number("unit_cap"), workdayStart: try time("start"), workdayEnd: try time("end"),
+            regionGranularity: granularity,
+            regionExemptPurposes: inheritExempt ? nil : Set((form.all["exempt"] ?? []).compactMap(QueryPurpose.init(rawValue:))),
+            exceptable: inheritExceptable ? nil : Set((form.all["exceptable"] ?? []).compactMap(PolicyRule.init(rawValue:)))
+        )
+    }
+
+    @Sendable func importCalendar(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        return try await ConsoleForms.submitting(context, {
+            let calendar = try await policy.importCalendar(Data((form["calendar"] ?? "").utf8), by: try context.requireIdentity(), clientIP: context.clientIP)
+            return try await page(context: context, extra: ["done": Localizer(context.language)("calendar_imported_done") + " \(calendar.year)"],
+                                  status: .created)
+        }, showingRefusalOn: { try await page(context: context, extra: $0, status: $1) })
+    }
+}

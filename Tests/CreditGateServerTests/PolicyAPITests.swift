@@ -1,0 +1,77 @@
+import CreditGateCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import CreditGateServer
+
+/// Policy settings per unit and the holiday calendar, through the API and the console.
+@Suite struct PolicyAPITests {
+    static let calendar2027 = #"{"format":"creditgate-holiday-calendar/1","year":2027,"source":{"title":"国务院办公厅关于2027年部分节假日安排的通知","published":"2026-11-10","publisher":"国务院办公厅"},"holidays":[{"name":{"zh":"元旦","en":"New Year's Day"},"from":"2027-01-01","to":"2027-01-03"}],"workdays":[]}"#
+
+    @Test func settingsAreInheritedChangedWithinScopeAndLogged() async throws {
+        let bank = try await TestBank.make()
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let head = try #require(try await bank.services.organisations.find(code: "HO"))
+            let (listed, list) = try await PeopleAccessTests.call(client, .get, "/api/v1/policy/organisations", token: admin)
+            #expect(listed == .ok)
+            let before = try #require((list["units"] as? [[String: Any]])?.first?["effective"] as? [String: Any])
+            #expect(before["userDailyCap"] as? Int == 50 && before["workdayStart"] as? String == "08:30" && before["workdayEnd"] as? String == "17:30")
+            // An unbound address can never be made exceptable; the rest is saved and in force.
+            let (saved, unit) = try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                                  body: #"{"userDailyCap":30,"workdayEnd":"18:00","exceptable":["unbound_address","daily_cap_user"]}"#)
+            #expect(saved == .ok)
+            let effective = try #require(unit["effective"] as? [String: Any])
+            #expect(effective["userDailyCap"] as? Int == 30 && effective["workdayEnd"] as? String == "18:00")
+            #expect(effective["exceptable"] as? [String] == ["daily_cap_user"])
+            #expect(try await bank.services.policy.effectivePolicy(for: head.id).userDailyCap == 30)
+            // Bad input is a 4xx and changes nothing.
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                     body: #"{"workdayStart":"25:00"}"#).0 == .badRequest)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                     body: #"{"workdayStart":"18:00","workdayEnd":"09:00"}"#).0 == .unprocessableContent)
+            #expect(try await bank.services.policy.effectivePolicy(for: head.id).workdayEnd == TimeOfDay("18:00"))
+            // A loan officer may not change policy.
+            let officer = try await client.apiToken("Q0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: officer,
+                                                     body: "{}").0 == .forbidden)
+            // Who changed what comes from the log: the auditor's page shows the change with its author, and no form.
+            let console = try await PeopleConsoleTests.console(client, "C0001", bank: bank)
+            let page = try await console.get("/console/policy")
+            #expect(page.0 == .ok && !page.1.contains("data-testid=\"save-policy\""))
+            let history = try #require(page.1.range(of: "data-testid=\"policy-history\"")).upperBound
+            let rows = page.1[history...]
+            #expect(rows.contains("A0001") && rows.contains("&quot;userDailyCap&quot;:30") && rows.contains("<code>{}</code>"))
+            let officerConsole = try await PeopleConsoleTests.console(client, "Q0001", bank: bank)
+            #expect(try await officerConsole.get("/console/policy").0 == .forbidden)
+        }
+    }
+
+    @Test func theShippedCalendarsAreThereAndAMissingYearIsAskedFor() async throws {
+        let bank = try await TestBank.make()
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let (status, calendar) = try await PeopleAccessTests.call(client, .get, "/api/v1/calendar", token: admin)
+            #expect(status == .ok)
+            #expect((calendar["years"] as? [[String: Any]])?.compactMap { $0["year"] as? Int } == [2025, 2026])
+            // The test clock is in January 2027, which has no calendar yet.
+            #expect(calendar["missingYears"] as? [Int] == [2027])
+            let refused = try await client.execute(uri: "/api/v1/calendar", method: .post,
+                                                   headers: [.authorization: "Bearer \(admin)", .contentType: "application/json"],
+                                                   body: ByteBuffer(string: Self.calendar2027.replacingOccurrences(of: #""workdays":[]"#, with: #""workdays":["2027-01-05"]"#))) { response in
+                (response.status, try response.json()["detail"] as? String)
+            }
+            #expect(refused.0 == .unprocessableContent && refused.1 == Localizer(.zhCN)("calendar_workday_not_weekend"))
+            let imported = try await client.execute(uri: "/api/v1/calendar", method: .post,
+                                                    headers: [.authorization: "Bearer \(admin)", .contentType: "application/json"],
+                                                    body: ByteBuffer(string: Self.calendar2027)) { response in (response.status, try response.json()) }
+            #expect(imported.0 == .created && (imported.1["missingYears"] as? [Int]) == [])
+            #expect(try await bank.services.policy.workingCalendar().day(CalendarDate("2027-01-01")!) == .holiday(BilingualText(zh: "元旦", en: "New Year's Day")))
+        }
+    }
+}
