@@ -162,8 +162,10 @@ struct PolicyConsoleController {
                     "workdays": stored.calendar.workdays.map(\.description).joined(separator: ", "),
                 ]
             },
-            "missing": try await policy.missingYears().map(String.init).joined(separator: ", "),
         ]
+        // Only a non-empty list makes the alert appear (an empty string is still a value to the template).
+        let missing = try await policy.missingYears()
+        if !missing.isEmpty { page["missing"] = missing.map(String.init).joined(separator: ", ") }
         page.merge(extra) { _, new in new }
         return renderer.page("policy", titleKey: "policy_title", context: context, page: page, status: status)
     }

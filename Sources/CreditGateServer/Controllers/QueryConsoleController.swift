@@ -138,14 +138,16 @@ struct QueryConsoleController {
     }
 
     static func queryRow(_ query: CreditQuery, _ local: Localizer) -> [String: Any] {
-        [
+        var row: [String: Any] = [
             "id": query.id.rawValue, "name": query.subjectName, "number": Masking.identifier(query.subject.number),
             "purpose": "\(query.purpose.code) \(local(query.purpose.nameKey))", "status": local(query.status.nameKey),
             "statusCode": query.status.rawValue, "requestedAt": ConsolePages.time(query.requestedAt, local),
             "reasons": query.reasons.map { $0.message(in: local.language) }, "hasReasons": !query.reasons.isEmpty,
-            "failure": query.failure.map { local("query_failure_\($0.rawValue)") } ?? "",
-            "channel": query.channel.rawValue,
+            "channel": query.channel.rawValue, "procedure": local(query.procedure?.nameKey ?? "procedure_standard"),
         ]
+        // Present only when there is one: to the template an empty string is still something to show.
+        if let failure = query.failure { row["failure"] = local("query_failure_\(failure.rawValue)") }
+        return row
     }
 
     /// Runs the query and shows its decision on the same page: allowed and answered, refused with every reason,
@@ -182,7 +184,7 @@ struct QueryConsoleController {
         let local = Localizer(context.language)
         var row = Self.queryRow(query, local)
         row["type"] = local(query.subject.type.nameKey)
-        row["consentId"] = query.consentID?.rawValue ?? ""
+        row["consentId"] = query.consentID?.rawValue ?? local("empty_value")
         row["answeredAt"] = ConsolePages.time(query.answeredAt, local)
         row["answered"] = query.status == .answered
         return renderer.page("query-detail", titleKey: "query_detail_title", context: context, page: row)
