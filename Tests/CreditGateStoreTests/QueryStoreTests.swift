@@ -132,3 +132,36 @@ extension StoreSuite {
         }
     }
 }
+
+extension StoreSuite {
+    /// with two instances on one database and 64 requests at once for one person, never one over the cap.
+    @Test(arguments: TestBackend.all)
+    func dailyCapsHoldExactlyUnderConcurrencyAcrossInstances(_ backend: TestBackend) async throws {
+        try await backend.withTwoInstances { (first: Database, second: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(first)
+            let person = user("E1001", in: organisation)
+            try await SQLUserRepository(database: first).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            let instances = [SQLQueryRepository(database: first), SQLQueryRepository(database: second)]
+            let caps = [DailyCap(scope: "user:\(person.id.rawValue)", day: "2027-01-15", limit: 10),
+                        DailyCap(scope: "organisation:\(organisation.id.rawValue)", day: "2027-01-15", limit: 500)]
+            let admitted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<64 {
+                    let repository = instances[index % 2]
+                    let query = self.query(by: person)
+                    group.addTask { try await repository.recordCounted(query, against: caps) }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(admitted == 10)
+            let used = try await instances[1].usedToday(caps.map(\.scope), day: "2027-01-15")
+            #expect(used[caps[0].scope] == 10 && used[caps[1].scope] == 10)
+            let recorded = try await first.withConnection { connection in
+                try await connection.raw("SELECT COUNT(*) AS n FROM queries").first()?.decode(column: "n", as: Int64.self)
+            }
+            #expect(recorded == 10)
+            // Another day starts again; a cap of zero admits nobody.
+            #expect(try await instances[0].recordCounted(query(by: person), against: [DailyCap(scope: caps[0].scope, day: "2027-01-16", limit: 10)]))
+            #expect(try await instances[0].recordCounted(query(by: person), against: [DailyCap(scope: "user:x", day: "2027-01-16", limit: 0)]) == false)
+        }
+    }
+}

@@ -63,6 +63,25 @@ enum TestBackend: CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// Two instances on one fresh database: two pools on one PostgreSQL schema, as two servers would be. SQLite is
+    /// embedded — one process owns the file — so both are the same pool there.
+    func withTwoInstances<T>(_ body: (Database, Database) async throws -> T) async throws -> T {
+        switch self {
+        case .sqlite:
+            return try await withFreshDatabase { database in try await body(database, database) }
+        case .postgres(let url):
+            var logger = Logger(label: "store-tests")
+            logger.logLevel = .warning
+            return try await withFreshDatabase { first in
+                let schema = try await first.withConnection { connection in
+                    try await connection.raw("SELECT current_schema() AS name").first()?.decode(column: "name", as: String.self) ?? "public"
+                }
+                let second = try Database(location: try DatabaseLocation(url: url), postgresSearchPath: [schema], logger: logger)
+                return try await run({ try await body(first, $0) }, second)
+            }
+        }
+    }
+
     private func run<T>(_ body: (Database) async throws -> T, _ database: Database) async throws -> T {
         do {
             let result = try await body(database)

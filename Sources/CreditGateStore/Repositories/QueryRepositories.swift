@@ -87,6 +87,24 @@ public struct SQLClientAppRepository: ClientAppRepository {
     }
 }
 
+/// One daily cap a query counts against: a person's or a unit's counter for one day (China Standard Time).
+public struct DailyCap: Sendable, Equatable {
+    /// `user:<id>` or `organisation:<id>`.
+    public let scope: String
+    /// `yyyy-MM-dd`
+    public let day: String
+    public let limit: Int
+
+    public init(scope: String, day: String, limit: Int) {
+        self.scope = scope
+        self.day = day
+        self.limit = limit
+    }
+}
+
+/// Thrown inside the transaction to roll it back when a counter is full.
+private struct CapReached: Error {}
+
 /// An earlier answered query about a subject, as a report's query-records section lists it.
 public struct AnsweredQuerySummary: Sendable, Equatable {
     public let answeredAt: Date
@@ -98,6 +116,12 @@ public struct AnsweredQuerySummary: Sendable, Equatable {
 public protocol QueryRepository: Sendable {
     /// Records a query as admitted (`pending`) or refused.
     func record(_ query: CreditQuery) async throws
+    /// Records an admitted query and counts it against each cap, in one transaction: either every counter was below
+    /// its cap and went up by one and the query is recorded, or nothing changed and the answer is `false`. Two
+    /// instances on one database cannot both take the last place (R-21: caps exact under concurrency).
+    func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool
+    /// Today's count of each scope (for the decision's facts; the reservation above is what holds).
+    func usedToday(_ scopes: [String], day: String) async throws -> [String: Int]
     /// Marks a pending query failed; nothing else about it changes.
     func fail(_ id: CreditQuery.ID, failure: CreditQuery.Failure, at time: Date) async throws
     /// Stores the report and marks the query answered, in one transaction: a report is never stored for a query
@@ -125,14 +149,56 @@ public struct SQLQueryRepository: QueryRepository {
 
     public func record(_ query: CreditQuery) async throws {
         try await database.transaction { connection in
-            try await connection.insert(into: "queries").columns(Self.columns)
-                .values(SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
-                        SQLBind(query.channel.rawValue), SQLBind(query.clientAppID?.rawValue), SQLBind(query.subject.type.rawValue),
-                        SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
-                        SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
-                        SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
-                        SQLBind(query.reportID?.rawValue))
-                .run()
+            try await insert(query, on: connection)
+        }
+    }
+
+    private func insert(_ query: CreditQuery, on connection: any SQLDatabase) async throws {
+        try await connection.insert(into: "queries").columns(Self.columns)
+            .values(SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
+                    SQLBind(query.channel.rawValue), SQLBind(query.clientAppID?.rawValue), SQLBind(query.subject.type.rawValue),
+                    SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
+                    SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
+                    SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
+                    SQLBind(query.reportID?.rawValue))
+            .run()
+    }
+
+    public func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool {
+        do {
+            try await database.transaction { connection in
+                for cap in caps {
+                    guard cap.limit > 0 else { throw CapReached() }
+                    try await connection.raw("""
+                        INSERT INTO daily_query_counts (scope, day, used) VALUES (\(bind: cap.scope), \(bind: cap.day), 0)
+                        ON CONFLICT (scope, day) DO NOTHING
+                        """).run()
+                    // The row lock of this update is what serialises two instances; the condition is re-checked
+                    // against the committed count.
+                    let counted = try await connection.raw("""
+                        UPDATE daily_query_counts SET used = used + 1
+                        WHERE scope = \(bind: cap.scope) AND day = \(bind: cap.day) AND used < \(bind: Int64(cap.limit))
+                        RETURNING used
+                        """).all()
+                    guard counted.count == 1 else { throw CapReached() }
+                }
+                try await insert(query, on: connection)
+            }
+            return true
+        } catch is CapReached {
+            return false
+        }
+    }
+
+    public func usedToday(_ scopes: [String], day: String) async throws -> [String: Int] {
+        guard !scopes.isEmpty else { return [:] }
+        return try await database.withConnection { connection in
+            var used: [String: Int] = [:]
+            for row in try await connection.select().columns("scope", "used").from("daily_query_counts")
+                .where("day", .equal, SQLBind(day)).where("scope", .in, SQLBind.group(scopes)).all() {
+                used[try row.decode(column: "scope", as: String.self)] = Int(try row.decode(column: "used", as: Int64.self))
+            }
+            return used
         }
     }
 
