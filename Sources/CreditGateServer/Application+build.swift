@@ -75,7 +75,8 @@ public struct AppServices: Sendable {
         passwordPolicy.commonPasswords = try CommonPasswords.bundled()
         let accessRequests = SQLAccessRequestRepository(database: database)
         let administration = AccountAdministration(
-            users: users, organisations: organisations, sessions: sessions, exams: exams, requests: accessRequests, hasher: hasher,
+            users: users, organisations: organisations, sessions: sessions, exams: exams, requests: accessRequests,
+            networks: SQLUserNetworkRepository(database: database), hasher: hasher,
             passwordPolicy: passwordPolicy,
             lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger
         )

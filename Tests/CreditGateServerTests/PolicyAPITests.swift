@@ -74,4 +74,25 @@ import Testing
             #expect(try await bank.services.policy.workingCalendar().day(CalendarDate("2027-01-01")!) == .holiday(BilingualText(zh: "元旦", en: "New Year's Day")))
         }
     }
+
+    @Test func boundAddressesAreSetByAnAdministratorNeverForOneself() async throws {
+        let bank = try await TestBank.make()
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let officer = try #require(try await bank.services.users.find(employeeID: EmployeeID("Q0001")!))
+            let self_ = try #require(try await bank.services.users.find(employeeID: EmployeeID("A0001")!))
+            let path = "/api/v1/users/\(officer.id.rawValue)/bound-networks"
+            let (set, body) = try await PeopleAccessTests.call(client, .put, path, token: admin, body: #"{"networks":["10.20.30.40","fd00:20::/48"]}"#)
+            #expect(set == .ok && body["networks"] as? [String] == ["10.20.30.40/32", "fd00:20::/48"])
+            #expect(try await PeopleAccessTests.call(client, .get, path, token: admin).1["networks"] as? [String] == ["10.20.30.40/32", "fd00:20::/48"])
+            #expect(try await PeopleAccessTests.call(client, .put, path, token: admin, body: #"{"networks":["10.20.30.400"]}"#).0 == .unprocessableContent)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/users/\(self_.id.rawValue)/bound-networks", token: admin,
+                                                     body: #"{"networks":[]}"#).0 == .forbidden)
+            let officerToken = try await client.apiToken("Q0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .get, path, token: officerToken).0 == .forbidden)
+            let events = try await QueryPathTests.events(bank)
+            #expect(events.contains { ($0["details"] as? [String: String])?["change"] == "bound_networks" })
+        }
+    }
 }

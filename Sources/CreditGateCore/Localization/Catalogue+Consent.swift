@@ -264,6 +264,8 @@ extension Catalogue {
         "calendar_import_format": "粘贴 creditgate-holiday-calendar/1 格式的 JSON 文件内容",
         "calendar_import_submit": "导入",
         "calendar_imported_done": "已导入节假日安排：",
+        "user_bound_networks": "绑定地址",
+        "user_bound_networks_note": "每行一个 IPv4 或 IPv6 地址或网段（CIDR）。除本机构网络外，只有从这些地址发起的查询才不会被实时阻断。",
     ]
 
     static let consentEN: [String: String] = [
@@ -529,5 +531,7 @@ extension Catalogue {
         "calendar_import_format": "Paste a file in the creditgate-holiday-calendar/1 format (JSON)",
         "calendar_import_submit": "Import",
         "calendar_imported_done": "Holiday calendar imported:",
+        "user_bound_networks": "Bound addresses",
+        "user_bound_networks_note": "One IPv4 or IPv6 address or network (CIDR) per line. Besides the unit's networks, only queries from these addresses are not blocked at once.",
     ]
 }

@@ -26,6 +26,7 @@ struct PeopleAPIController {
         group.group().add(middleware: RequirePermission(.usersRead))
             .get("users", use: users)
             .get("users/{id}", use: user)
+            .get("users/{id}/bound-networks", use: boundNetworks)
         group.group().add(middleware: RequirePermission(.usersManage))
             .post("users", use: openAccount)
             .put("users/{id}/roles", use: setRoles)
@@ -36,6 +37,7 @@ struct PeopleAPIController {
             .post("users/{id}/suspension", use: suspend)
             .post("users/{id}/reinstatement", use: reinstate)
             .post("users/{id}/exam-permits", use: grantExamPermit)
+            .put("users/{id}/bound-networks", use: setBoundNetworks)
         group.group().add(middleware: RequirePermission(.hrUpdate))
             .put("hr/employment/{employeeId}", use: setEmployment)
             .post("hr/employment-imports", use: importEmployment)
@@ -171,6 +173,18 @@ struct PeopleAPIController {
         let result = try await administration.importEmployment(by: try context.requireIdentity(), text: text, clientIP: context.clientIP)
         let local = Localizer(context.language)
         return ImportResponse(applied: result.applied, problems: result.problems.map { .init(line: $0.line, reason: local($0.reasonKey)) })
+    }
+
+    @Sendable func boundNetworks(_ request: Request, context: AppRequestContext) async throws -> NetworkList {
+        let networks = try await administration.boundNetworks(of: .init(try context.parameters.require("id")), for: try context.requireIdentity())
+        return NetworkList(networks: networks.map(\.description))
+    }
+
+    @Sendable func setBoundNetworks(_ request: Request, context: AppRequestContext) async throws -> NetworkList {
+        let body = try await JSONBody.decode(NetworkList.self, from: request, context: context)
+        let networks = try await administration.setBoundNetworks(by: try context.requireIdentity(), of: .init(try context.parameters.require("id")),
+                                                                 to: body.networks, clientIP: context.clientIP)
+        return NetworkList(networks: networks.map(\.description))
     }
 
     // MARK: The access exam

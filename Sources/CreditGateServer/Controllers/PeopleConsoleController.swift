@@ -83,6 +83,8 @@ struct PeopleConsoleController {
         let local = Localizer(context.language)
         let canManage = identity.permissions.contains(.usersManage) && identity.user.id != user.id
         var page = ConsolePages.userDetail(user, organisations: units, canManage: canManage, local)
+        let bound = try await administration.boundNetworks(of: user.id, for: identity)
+        if !bound.isEmpty { page["boundNetworks"] = bound.map(\.description).joined(separator: "\n") }
         if canManage {
             page["canEdit"] = true
             let grantable = Role.grantable(by: identity.user.roles)
@@ -114,6 +116,9 @@ struct PeopleConsoleController {
             case "roles":
                 let roles = try RequestValues.roles(form.all["roles"] ?? [])
                 _ = try await administration.setRoles(by: identity, of: id, to: roles, clientIP: context.clientIP)
+            case "bound_networks":
+                let texts = (form["networks"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," }).map(String.init)
+                _ = try await administration.setBoundNetworks(by: identity, of: id, to: texts, clientIP: context.clientIP)
             case "transfer":
                 _ = try await administration.transfer(by: identity, id, to: .init(form["organisation_id"] ?? ""), clientIP: context.clientIP)
             default: throw CreditGateError(.validationFailed, detailKey: "user_action_unknown")

@@ -281,3 +281,8 @@ struct TrainingCoverageResponse: ResponseEncodable {
     let year: Int
     let untrained: [UserDTO]
 }
+
+/// A person's bound addresses (绑定IP), as IPv4 or IPv6 CIDR.
+struct NetworkList: ResponseEncodable, Decodable {
+    let networks: [String]
+}

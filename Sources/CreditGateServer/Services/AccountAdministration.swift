@@ -15,6 +15,7 @@ public struct AccountAdministration: Sendable {
     let sessions: any SessionRepository
     let exams: any ExamRepository
     let requests: any AccessRequestRepository
+    let networks: any UserNetworkRepository
     let hasher: any PasswordHasher
     let passwordPolicy: PasswordPolicy
     let lifecycle: LifecyclePolicy
@@ -23,13 +24,14 @@ public struct AccountAdministration: Sendable {
     let logger: Logger
 
     public init(users: any UserRepository, organisations: any OrganisationRepository, sessions: any SessionRepository,
-                exams: any ExamRepository, requests: any AccessRequestRepository, hasher: any PasswordHasher, passwordPolicy: PasswordPolicy, lifecycle: LifecyclePolicy,
+                exams: any ExamRepository, requests: any AccessRequestRepository, networks: any UserNetworkRepository, hasher: any PasswordHasher, passwordPolicy: PasswordPolicy, lifecycle: LifecyclePolicy,
                 audit: AuditTrail, clock: @escaping @Sendable () -> Date, logger: Logger) {
         self.users = users
         self.organisations = organisations
         self.sessions = sessions
         self.exams = exams
         self.requests = requests
+        self.networks = networks
         self.hasher = hasher
         self.passwordPolicy = passwordPolicy
         self.lifecycle = lifecycle
@@ -154,6 +156,25 @@ public struct AccountAdministration: Sendable {
         ])
         try await organisations.update(unit, now: clock())
         return unit
+    }
+
+    /// A person's bound addresses (绑定IP), from which — besides their unit's networks — they may query.
+    public func boundNetworks(of id: User.ID, for actor: AuthenticatedUser) async throws -> [NetworkCIDR] {
+        try await networks.networks(of: try await user(id, for: actor).id)
+    }
+
+    /// Replaces a person's bound addresses; never one's own, and only for a person the actor manages.
+    public func setBoundNetworks(by actor: AuthenticatedUser, of id: User.ID, to texts: [String], clientIP: String) async throws -> [NetworkCIDR] {
+        try notSelf(actor, id, key: "account_refusal_self")
+        let target = try await managedUser(id, by: actor)
+        let parsed = try parseNetworks(texts.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let before = try await networks.networks(of: target.id)
+        try await record(.accountChanged, by: actor, clientIP: clientIP, details: [
+            "user": target.id.rawValue, "change": "bound_networks",
+            "before": before.map(\.description).joined(separator: ","), "after": parsed.map(\.description).joined(separator: ","),
+        ])
+        try await networks.setNetworks(parsed, of: target.id)
+        return parsed
     }
 
     private func parseNetworks(_ texts: [String]) throws -> [NetworkCIDR] {

@@ -86,3 +86,37 @@ public struct SQLHolidayCalendarRepository: HolidayCalendarRepository {
         }
     }
 }
+
+/// Each person's bound addresses (绑定IP), queried together with their unit's networks.
+public protocol UserNetworkRepository: Sendable {
+    func networks(of user: User.ID) async throws -> [NetworkCIDR]
+    /// Replaces the person's bound addresses.
+    func setNetworks(_ networks: [NetworkCIDR], of user: User.ID) async throws
+}
+
+public struct SQLUserNetworkRepository: UserNetworkRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func networks(of user: User.ID) async throws -> [NetworkCIDR] {
+        try await database.withConnection { connection in
+            try await connection.select().column("cidr").from("user_networks").where("user_id", .equal, SQLBind(user.rawValue)).orderBy("cidr").all()
+                .map { row in
+                    guard let cidr = NetworkCIDR(try row.decode(column: "cidr", as: String.self)) else { throw StoreError.corruptRow("user_networks") }
+                    return cidr
+                }
+        }
+    }
+
+    public func setNetworks(_ networks: [NetworkCIDR], of user: User.ID) async throws {
+        try await database.transaction { connection in
+            try await connection.delete(from: "user_networks").where("user_id", .equal, SQLBind(user.rawValue)).run()
+            for cidr in Set(networks.map(\.description)).sorted() {
+                try await connection.insert(into: "user_networks").columns("user_id", "cidr").values(SQLBind(user.rawValue), SQLBind(cidr)).run()
+            }
+        }
+    }
+}
