@@ -61,7 +61,7 @@ import Testing
         // 2026-02-16 is a Monday of the Spring Festival holiday.
         let festival = PolicyEngine.decide(Self.facts(at: Self.at("2026-02-16", "10:00")))
         #expect(Self.codes(festival) == ["non_working_day"])
-        #expect(festival.reasons[0].reason.facts["day"]?.contains("春节") == true)
+        #expect(festival.reasons[0].reason.facts["day_zh"]?.contains("春节") == true)
         // An ordinary Sunday; the 2025 National Day and Mid-Autumn holiday; its make-up Saturday.
         #expect(Self.codes(PolicyEngine.decide(Self.facts(at: Self.at("2026-03-08", "10:00")))) == ["non_working_day"])
         #expect(Self.codes(PolicyEngine.decide(Self.facts(at: Self.at("2025-10-08", "10:00")))) == ["non_working_day"])
@@ -126,7 +126,11 @@ import Testing
             try HolidayCalendarYear.parse(file(good.replacingOccurrences(of: #""workdays":[]"#, with: #""workdays":["2027-01-04"]"#)))
         }
         #expect(throws: HolidayCalendarYear.Problem.wrongYear) {
-            try HolidayCalendarYear.parse(file(good.replacingOccurrences(of: #""to":"2027-01-01""#, with: #""to":"2028-01-01""#)))
+            try HolidayCalendarYear.parse(file(good.replacingOccurrences(of: #""to":"2027-01-01""#, with: #""to":"2029-01-01""#)))
+        }
+        // No holiday lasts a month: a typo in a year is caught.
+        #expect(throws: HolidayCalendarYear.Problem.badRange) {
+            try HolidayCalendarYear.parse(file(good.replacingOccurrences(of: #""to":"2027-01-01""#, with: #""to":"2027-03-01""#)))
         }
         #expect(throws: HolidayCalendarYear.Problem.wrongFormat) {
             try HolidayCalendarYear.parse(file(good.replacingOccurrences(of: "calendar/1", with: "calendar/9")))
@@ -144,5 +148,49 @@ import Testing
         for key in keys {
             #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "\(key)")
         }
+    }
+
+    @Test func aHolidayMayReachIntoTheNeighbouringYear() throws {
+        // The 2023 New Year holiday began on 31 December 2022.
+        let notice = #"{"format":"creditgate-holiday-calendar/1","year":2023,"source":{"title":"国务院办公厅关于2023年部分节假日安排的通知","published":"2022-12-08","publisher":"国务院办公厅"},"holidays":[{"name":{"zh":"元旦","en":"New Year's Day"},"from":"2022-12-31","to":"2023-01-02"}],"workdays":[]}"#
+        let calendar = WorkingCalendar([try HolidayCalendarYear.parse(Data(notice.utf8))])
+        #expect(calendar.day(CalendarDate("2022-12-31")!) == .holiday(BilingualText(zh: "元旦", en: "New Year's Day")))
+        #expect(calendar.day(CalendarDate("2023-01-02")!) == .holiday(BilingualText(zh: "元旦", en: "New Year's Day")))
+        #expect(calendar.day(CalendarDate("2023-01-03")!) == .workday)
+    }
+
+    @Test func reasonsSpeakOnlyTheReadersLanguage() {
+        let sunday = PolicyEngine.decide(Self.facts(at: Self.at("2026-03-08", "10:00"))).reasons[0].reason
+        #expect(sunday.message(in: .zhCN) == "2026-03-08 是非工作日（周末）。")
+        #expect(sunday.message(in: .en) == "2026-03-08 is not a working day (weekend).")
+        let festival = PolicyEngine.decide(Self.facts(at: Self.at("2026-02-16", "10:00"))).reasons[0].reason
+        #expect(festival.message(in: .zhCN).contains("春节") && !festival.message(in: .zhCN).contains("Spring"))
+        #expect(festival.message(in: .en).contains("Spring Festival") && !festival.message(in: .en).contains("春节"))
+        let noCalendar = PolicyEngine.decide(Self.facts(at: Self.at("2027-01-09", "10:00"))).reasons[0].reason
+        #expect(noCalendar.message(in: .en).contains("has not been imported"))
+    }
+
+    @Test func clashingHoursMeanNoneAndTighteningIsMeasured() {
+        // A parent's 09:00–16:00 and a child's start at 17:00: no working hours, never the defaults.
+        let clash = EffectivePolicy.resolve([PolicySettings(workdayStart: TimeOfDay("09:00"), workdayEnd: TimeOfDay("16:00")),
+                                             PolicySettings(workdayStart: TimeOfDay("17:00"))])
+        #expect(clash.workdayStart == clash.workdayEnd)
+        #expect(Self.codes(PolicyEngine.decide(Self.facts(at: Self.at("2026-03-10", "17:30"), policy: clash))) == ["outside_working_hours"])
+        let parent = EffectivePolicy.defaults
+        var tighter = parent
+        tighter.userDailyCap = 20
+        tighter.workdayEnd = TimeOfDay("17:00")!
+        tighter.regionGranularity = .city
+        tighter.exceptable = [.dailyCapUser]
+        #expect(tighter.isAtLeastAsStrict(as: parent))
+        var looser = parent
+        looser.regionGranularity = .off
+        #expect(!looser.isAtLeastAsStrict(as: parent))
+        looser = parent
+        looser.regionExemptPurposes.insert(.loanApproval)
+        #expect(!looser.isAtLeastAsStrict(as: parent))
+        looser = parent
+        looser.workdayStart = TimeOfDay("07:00")!
+        #expect(!looser.isAtLeastAsStrict(as: parent))
     }
 }

@@ -95,4 +95,35 @@ import Testing
             #expect(events.contains { ($0["details"] as? [String: String])?["change"] == "bound_networks" })
         }
     }
+
+    @Test func aCreditAdministratorOnlyTightensUnitsBelowTheirOwn() async throws {
+        let bank = try await TestBank.make()
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        let branch = Organisation(id: .random(), code: "SH", name: "上海分行", kind: .branch, parentID: head.id, regionCode: RegionCode("310101")!, networks: [])
+        try await bank.services.organisations.create(branch, now: bank.clock.now)
+        let administrator = try await bank.services.accounts.open(employeeID: "K0001", displayName: "测试K0001", organisationCode: "HO",
+                                                                   roles: [.creditAdministrator], password: TestBank.password)
+        try await bank.enrolSecondFactor(administrator.id)
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let token = try await client.apiToken("K0001", bank: bank)
+            let branchPath = "/api/v1/policy/organisations/\(branch.id.rawValue)"
+            #expect(try await PeopleAccessTests.call(client, .put, branchPath, token: token, body: #"{"userDailyCap":20,"workdayEnd":"17:00"}"#).0 == .ok)
+            let (looser, problem) = try await PeopleAccessTests.call(client, .put, branchPath, token: token, body: #"{"userDailyCap":80}"#)
+            #expect(looser == .forbidden && problem["detail"] as? String == Localizer(.zhCN)("policy_looser_than_parent"))
+            #expect(try await PeopleAccessTests.call(client, .put, branchPath, token: token, body: #"{"regionGranularity":"off"}"#).0 == .forbidden)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: token,
+                                                     body: #"{"userDailyCap":10}"#).0 == .forbidden)
+            #expect(try await bank.services.policy.effectivePolicy(for: branch.id).userDailyCap == 20)
+            // The console form changes only what is filled in: new hours keep the cap.
+            let console = try await PeopleConsoleTests.console(client, "K0001", bank: bank)
+            let saved = try await console.post("/console/policy", "organisation_id=\(branch.id.rawValue)&start=09:00")
+            #expect(saved.0 == .ok)
+            let effective = try await bank.services.policy.effectivePolicy(for: branch.id)
+            #expect(effective.userDailyCap == 20 && effective.workdayStart == TimeOfDay("09:00") && effective.workdayEnd == TimeOfDay("17:00"))
+            // "Inherit" gives a field back to the unit above.
+            #expect(try await console.post("/console/policy", "organisation_id=\(branch.id.rawValue)&inherit=user_cap").0 == .ok)
+            #expect(try await bank.services.policy.effectivePolicy(for: branch.id).userDailyCap == 50)
+        }
+    }
 }

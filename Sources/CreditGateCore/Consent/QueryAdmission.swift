@@ -13,9 +13,15 @@ public struct QueryRefusalReason: Sendable, Equatable {
 
     public var messageKey: String { "query_reason_\(code)" }
 
-    /// The reason in words, in `language`.
+    /// The reason in words, in `language`. A fact given per language (`name_zh`, `name_en`) fills `{name}` in that
+    /// language, so that a holiday's name is never shown in the other one.
     public func message(in language: Language) -> String {
-        Catalogue.format(messageKey, in: language, facts: facts)
+        let suffix = language == .zhCN ? "_zh" : "_en"
+        var localFacts = facts
+        for (name, value) in facts where name.hasSuffix(suffix) {
+            localFacts[String(name.dropLast(suffix.count))] = value
+        }
+        return Catalogue.format(messageKey, in: language, facts: localFacts)
     }
 }
 

@@ -247,7 +247,7 @@ extension Catalogue {
         "policy_exceptable": "可经审批例外的规则",
         "policy_has_own": "（本机构已单独设置）",
         "policy_change": "设置机构策略",
-        "policy_change_hint": "留空或勾选“沿用上级”的项目不单独设置。非绑定地址阻断不能设为可例外。",
+        "policy_change_hint": "留空的项目保持不变；勾选“沿用上级”的项目改为沿用上级机构。征信管理员只能设置下级机构，且只能收紧。非绑定地址阻断不能设为可例外。",
         "policy_inherit": "沿用上级",
         "policy_save": "保存",
         "policy_saved": "策略已保存并写入审计日志。",
@@ -266,6 +266,12 @@ extension Catalogue {
         "calendar_imported_done": "已导入节假日安排：",
         "user_bound_networks": "绑定地址",
         "user_bound_networks_note": "每行一个 IPv4 或 IPv6 地址或网段（CIDR）。除本机构网络外，只有从这些地址发起的查询才不会被实时阻断。",
+        "day_weekend": "周末",
+        "day_weekend_no_calendar": "周末；该年度节假日安排尚未导入",
+        "policy_looser_than_parent": "只能在上级机构策略的基础上收紧（上限更低、时间更短、比较更细、例外更少）；放宽须由系统管理员设置。",
+        "policy_own_unit": "不能设置本人所在机构的策略，须由上级机构设置。",
+        "policy_unchanged": "不变",
+        "policy_change_this": "修改此项为下列选择",
     ]
 
     static let consentEN: [String: String] = [
@@ -514,7 +520,7 @@ extension Catalogue {
         "policy_exceptable": "Rules an approval may except",
         "policy_has_own": "(own settings)",
         "policy_change": "Set a unit's policy",
-        "policy_change_hint": "Fields left empty, or marked “inherit”, are not set for the unit. Blocking an unbound address can never be made exceptable.",
+        "policy_change_hint": "Fields left empty stay as they are; fields marked “inherit” go back to the unit above. A credit administrator sets only the units below their own, and only tighter. Blocking an unbound address can never be made exceptable.",
         "policy_inherit": "Inherit",
         "policy_save": "Save",
         "policy_saved": "Policy saved and recorded in the audit log.",
@@ -533,5 +539,11 @@ extension Catalogue {
         "calendar_imported_done": "Holiday calendar imported:",
         "user_bound_networks": "Bound addresses",
         "user_bound_networks_note": "One IPv4 or IPv6 address or network (CIDR) per line. Besides the unit's networks, only queries from these addresses are not blocked at once.",
+        "day_weekend": "weekend",
+        "day_weekend_no_calendar": "weekend; the year's holiday calendar has not been imported",
+        "policy_looser_than_parent": "A unit can only tighten what it inherits (lower caps, shorter hours, finer comparison, fewer exceptions); loosening is for a system administrator.",
+        "policy_own_unit": "You cannot set your own unit's policy; a unit above must.",
+        "policy_unchanged": "Unchanged",
+        "policy_change_this": "Change this to the choice below",
     ]
 }

@@ -56,6 +56,9 @@ public enum RegionGranularity: String, CaseIterable, Codable, Sendable {
     }
 
     public var nameKey: String { "region_granularity_\(rawValue)" }
+
+    /// Finer comparison is stricter: off < province < city < district.
+    public var strictness: Int { digits ?? 0 }
 }
 
 /// The rules of the policy engine that a supervisor's approval may except (授权查询, R-22), and those that never can.
@@ -137,8 +140,20 @@ public struct EffectivePolicy: Sendable, Equatable {
             if let value = settings.regionExemptPurposes { policy.regionExemptPurposes = value }
             if let value = settings.exceptable { policy.exceptable = value.filter(\.mayBeExcepted) }
         }
-        if !(policy.workdayStart < policy.workdayEnd) { (policy.workdayStart, policy.workdayEnd) = (defaults.workdayStart, defaults.workdayEnd) }
+        // Settings of different units can clash (a parent's end before a child's start): then there are no working
+        // hours at all — the strictest reading, never a fall-back to the defaults.
+        if !(policy.workdayStart < policy.workdayEnd) { policy.workdayEnd = policy.workdayStart }
         return policy
+    }
+
+    /// Whether this policy allows nothing that `other` forbids: caps no higher, hours inside its hours, regions
+    /// compared at least as finely, no more exempt purposes and no more exceptable rules. A unit may tighten what it
+    /// inherits; only a system administrator may loosen it.
+    public func isAtLeastAsStrict(as other: EffectivePolicy) -> Bool {
+        userDailyCap <= other.userDailyCap && organisationDailyCap <= other.organisationDailyCap
+            && workdayStart >= other.workdayStart && workdayEnd <= other.workdayEnd
+            && regionGranularity.strictness >= other.regionGranularity.strictness
+            && regionExemptPurposes.isSubset(of: other.regionExemptPurposes) && exceptable.isSubset(of: other.exceptable)
     }
 }
 

@@ -88,11 +88,12 @@ public enum PolicyEngine {
         let day = CalendarDate(facts.at)
         let kind = facts.calendar.day(day)
         if !kind.isWorking {
-            let why: String = switch kind {
-            case .holiday(let name): "\(name.zh) / \(name.en)"
-            default: "weekend"
+            let why: BilingualText = switch kind {
+            case .holiday(let name): name
+            case .weekendWithoutCalendar: Self.weekendWithoutCalendar
+            default: Self.weekend
             }
-            fire(.workingDay, ["date": day.description, "day": why])
+            fire(.workingDay, ["date": day.description, "day_zh": why.zh, "day_en": why.en])
         }
         // Working hours are [start, end): at 17:29:59 still inside, at 17:30:00 outside.
         let minuteOfDay = Self.secondsIntoDay(facts.at)
@@ -112,6 +113,9 @@ public enum PolicyEngine {
         if reasons.isEmpty { return .allow }
         return reasons.allSatisfy(\.exceptable) ? .approvalRequired(reasons) : .block(reasons)
     }
+
+    static let weekend = BilingualText(zh: Catalogue.zhCN["day_weekend"] ?? "周末", en: Catalogue.en["day_weekend"] ?? "weekend")
+    static let weekendWithoutCalendar = BilingualText(zh: Catalogue.zhCN["day_weekend_no_calendar"] ?? "周末", en: Catalogue.en["day_weekend_no_calendar"] ?? "weekend")
 
     /// Seconds since midnight in China Standard Time.
     static func secondsIntoDay(_ instant: Date) -> Int {

@@ -59,14 +59,17 @@ public struct HolidayCalendarYear: Sendable, Equatable {
         var holidays: [Holiday] = []
         for holiday in file.holidays {
             guard let from = CalendarDate(holiday.from), let to = CalendarDate(holiday.to) else { throw .badRange }
-            guard from.year == file.year, to.year == file.year else { throw .wrongYear }
-            guard from <= to, !holiday.name.zh.isEmpty, !holiday.name.en.isEmpty else { throw .badRange }
+            // A holiday may reach into a neighbouring year (the 2023 New Year ran from 31 December 2022).
+            guard abs(from.year - file.year) <= 1, abs(to.year - file.year) <= 1 else { throw .wrongYear }
+            // No holiday of the notices lasts a month; a longer range is a typo in the file.
+            guard from <= to, to.start.timeIntervalSince(from.start) < 31 * 86_400, !holiday.name.zh.isEmpty, !holiday.name.en.isEmpty
+            else { throw .badRange }
             holidays.append(Holiday(name: BilingualText(zh: holiday.name.zh, en: holiday.name.en), from: from, to: to))
         }
         var workdays: [CalendarDate] = []
         for text in file.workdays {
             guard let day = CalendarDate(text) else { throw .badRange }
-            guard day.year == file.year else { throw .wrongYear }
+            guard abs(day.year - file.year) <= 1 else { throw .wrongYear }
             guard day.isWeekend else { throw .workdayNotWeekend }
             guard !holidays.contains(where: { $0.from <= day && day <= $0.to }) else { throw .workdayInHoliday }
             workdays.append(day)
@@ -107,9 +110,11 @@ public struct WorkingCalendar: Sendable {
     }
 
     public func day(_ date: CalendarDate) -> Day {
-        guard let year = years[date.year] else { return date.isWeekend ? .weekendWithoutCalendar : .weekdayWithoutCalendar }
-        if let holiday = year.holidays.first(where: { $0.from <= date && date <= $0.to }) { return .holiday(holiday.name) }
-        if year.workdays.contains(date) { return .makeUpWorkday }
+        // A notice may name days of the neighbouring years, so the three files around the date are all asked.
+        let nearby = [date.year, date.year - 1, date.year + 1].compactMap { years[$0] }
+        if let holiday = nearby.lazy.flatMap(\.holidays).first(where: { $0.from <= date && date <= $0.to }) { return .holiday(holiday.name) }
+        if nearby.contains(where: { $0.workdays.contains(date) }) { return .makeUpWorkday }
+        guard years[date.year] != nil else { return date.isWeekend ? .weekendWithoutCalendar : .weekdayWithoutCalendar }
         return date.isWeekend ? .weekend : .workday
     }
 

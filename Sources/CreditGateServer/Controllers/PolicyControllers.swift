@@ -174,33 +174,50 @@ struct PolicyConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         return try await ConsoleForms.submitting(context, keepNotFound: true, {
-            let settings = try Self.settings(from: form)
-            _ = try await policy.update(Organisation.ID(form["organisation_id"] ?? ""), to: settings, by: try context.requireIdentity(),
-                                        clientIP: context.clientIP)
+            let identity = try context.requireIdentity()
+            let unit = Organisation.ID(form["organisation_id"] ?? "")
+            let current = try await policy.units(for: identity).first { $0.organisation.id == unit }?.own ?? PolicySettings()
+            _ = try await policy.update(unit, to: try Self.settings(from: form, over: current), by: identity, clientIP: context.clientIP)
             return try await page(context: context, extra: ["done": Localizer(context.language)("policy_saved")], status: .ok)
         }, showingRefusalOn: { try await page(context: context, extra: $0, status: $1) })
     }
 
-    /// A unit's own settings from the form: an empty field inherits.
-    static func settings(from form: FormBody.Form) throws -> PolicySettings {
-        func number(_ name: String) throws -> Int? {
-            guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-            guard let value = Int(text) else { throw CreditGateError(.validationFailed, detailKey: "policy_cap_range", cause: "cap not a number") }
+    /// A unit's own settings after the form: a filled field replaces its value, a field marked "inherit" goes back to
+    /// the unit above, and anything else stays as it was — so changing the hours never clears the caps.
+    static func settings(from form: FormBody.Form, over current: PolicySettings) throws -> PolicySettings {
+        let inherit = Set(form.all["inherit"] ?? [])
+        let change = Set(form.all["change"] ?? [])
+        func text(_ name: String) -> String? {
+            guard let value = form[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
             return value
         }
-        func time(_ name: String) throws -> TimeOfDay? {
-            guard let text = form[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-            guard let value = TimeOfDay(text) else { throw CreditGateError(.validationFailed, detailKey: "policy_time_format", cause: "time not HH:MM") }
-            return value
+        func number(_ name: String, _ old: Int?) throws -> Int? {
+            if inherit.contains(name) { return nil }
+            guard let value = text(name) else { return old }
+            guard let parsed = Int(value) else { throw CreditGateError(.validationFailed, detailKey: "policy_cap_range", cause: "cap not a number") }
+            return parsed
         }
-        let granularity = form["region_granularity"].flatMap { $0.isEmpty ? nil : RegionGranularity(rawValue: $0) }
-        let inheritExempt = form["inherit_exempt"] == "on", inheritExceptable = form["inherit_exceptable"] == "on"
-        return PolicySettings(
-            userDailyCap: try number("user_cap"), organisationDailyCap: try number("unit_cap"), workdayStart: try time("start"), workdayEnd: try time("end"),
-            regionGranularity: granularity,
-            regionExemptPurposes: inheritExempt ? nil : Set((form.all["exempt"] ?? []).compactMap(QueryPurpose.init(rawValue:))),
-            exceptable: inheritExceptable ? nil : Set((form.all["exceptable"] ?? []).compactMap(PolicyRule.init(rawValue:)))
-        )
+        func time(_ name: String, _ old: TimeOfDay?) throws -> TimeOfDay? {
+            if inherit.contains(name) { return nil }
+            guard let value = text(name) else { return old }
+            guard let parsed = TimeOfDay(value) else { throw CreditGateError(.validationFailed, detailKey: "policy_time_format", cause: "time not HH:MM") }
+            return parsed
+        }
+        var settings = current
+        settings.userDailyCap = try number("user_cap", current.userDailyCap)
+        settings.organisationDailyCap = try number("unit_cap", current.organisationDailyCap)
+        settings.workdayStart = try time("start", current.workdayStart)
+        settings.workdayEnd = try time("end", current.workdayEnd)
+        if inherit.contains("region") { settings.regionGranularity = nil } else if let value = text("region_granularity") {
+            settings.regionGranularity = RegionGranularity(rawValue: value)
+        }
+        if inherit.contains("exempt") { settings.regionExemptPurposes = nil } else if change.contains("exempt") {
+            settings.regionExemptPurposes = Set((form.all["exempt"] ?? []).compactMap(QueryPurpose.init(rawValue:)))
+        }
+        if inherit.contains("exceptable") { settings.exceptable = nil } else if change.contains("exceptable") {
+            settings.exceptable = Set((form.all["exceptable"] ?? []).compactMap(PolicyRule.init(rawValue:)))
+        }
+        return settings
     }
 
     @Sendable func importCalendar(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -99,19 +99,38 @@ public struct PolicyService: Sendable {
         }
     }
 
-    /// Replaces a unit's own settings. A system administrator may set any unit's; anyone else only their subtree's.
+    /// Replaces a unit's own settings.
+    ///
+    /// A system administrator may set any unit's policy. A credit administrator may set only the units below their
+    /// own, and only tighter than what the unit inherits: a branch can never loosen the head office's rules for
+    /// itself.
     public func update(_ unit: Organisation.ID, to new: PolicySettings, by actor: AuthenticatedUser, clientIP: String) async throws -> UnitPolicy {
         let tree = OrganisationTree(try await organisations.all())
-        let writable = actor.user.roles.contains(.systemAdministrator) || tree.isWithin(unit, subtreeOf: actor.user.organisationID)
+        let isSystemAdministrator = actor.user.roles.contains(.systemAdministrator)
         guard let organisation = tree.units[unit],
-              AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(unit, in: tree), writable
+              AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(unit, in: tree),
+              isSystemAdministrator || tree.isWithin(unit, subtreeOf: actor.user.organisationID)
         else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "policy unit outside scope or unknown") }
+        if !isSystemAdministrator, unit == actor.user.organisationID {
+            throw CreditGateError(.forbidden, detailKey: "policy_own_unit", cause: "policy of the actor's own unit")
+        }
         if let problem = new.problems.first {
             throw CreditGateError(.validationFailed, detailKey: problem, cause: "policy settings refused: \(problem)")
         }
         var cleaned = new
         cleaned.exceptable = new.exceptable.map { $0.filter(\.mayBeExcepted) }
-        let before = try await settings.all()[unit]
+        let all = try await settings.all()
+        let chainAbove = tree.path(from: unit).dropFirst().reversed().compactMap { all[$0.id] }
+        let inherited = EffectivePolicy.resolve(Array(chainAbove))
+        let proposed = EffectivePolicy.resolve(Array(chainAbove) + [cleaned])
+        // Hours that only clash after inheritance would mean no working hours at all: refused, not silently applied.
+        guard proposed.workdayStart < proposed.workdayEnd else {
+            throw CreditGateError(.validationFailed, detailKey: "policy_hours_order", cause: "inherited hours clash")
+        }
+        if !isSystemAdministrator, !proposed.isAtLeastAsStrict(as: inherited) {
+            throw CreditGateError(.forbidden, detailKey: "policy_looser_than_parent", cause: "policy looser than inherited")
+        }
+        let before = all[unit]
         let now = clock()
         try await audit.record(AuditEvent(
             kind: .settingChanged, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, outcome: .success,

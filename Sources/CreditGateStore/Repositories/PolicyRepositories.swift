@@ -31,15 +31,14 @@ public struct SQLPolicySettingsRepository: PolicySettingsRepository {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let text = String(decoding: try encoder.encode(settings), as: UTF8.self)
+        // One statement, so that two first saves at once cannot both insert.
         try await database.transaction { connection in
-            let updated = try await connection.update("policy_settings")
-                .set("settings", to: SQLBind(text)).set("updated_at", to: SQLBind(now.storedMilliseconds)).set("updated_by", to: SQLBind(actor.rawValue))
-                .where("organisation_id", .equal, SQLBind(unit.rawValue))
-                .returning("organisation_id").all()
-            if updated.isEmpty {
-                try await connection.insert(into: "policy_settings").columns("organisation_id", "settings", "updated_at", "updated_by")
-                    .values(SQLBind(unit.rawValue), SQLBind(text), SQLBind(now.storedMilliseconds), SQLBind(actor.rawValue)).run()
-            }
+            try await connection.raw("""
+                INSERT INTO policy_settings (organisation_id, settings, updated_at, updated_by)
+                VALUES (\(bind: unit.rawValue), \(bind: text), \(bind: now.storedMilliseconds), \(bind: actor.rawValue))
+                ON CONFLICT (organisation_id) DO UPDATE
+                SET settings = excluded.settings, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                """).run()
         }
     }
 }
@@ -77,12 +76,15 @@ public struct SQLHolidayCalendarRepository: HolidayCalendarRepository {
     }
 
     public func save(_ calendar: HolidayCalendarYear, content: Data, sha256: String, by actor: User.ID?, now: Date) async throws {
+        // One statement, so that two instances importing the shipped years at their first start cannot collide.
         try await database.transaction { connection in
-            try await connection.delete(from: "holiday_calendars").where("year", .equal, SQLBind(Int64(calendar.year))).run()
-            try await connection.insert(into: "holiday_calendars").columns("year", "content", "sha256", "imported_at", "imported_by")
-                .values(SQLBind(Int64(calendar.year)), SQLBind(String(decoding: content, as: UTF8.self)), SQLBind(sha256),
-                        SQLBind(now.storedMilliseconds), SQLBind(actor?.rawValue))
-                .run()
+            try await connection.raw("""
+                INSERT INTO holiday_calendars (year, content, sha256, imported_at, imported_by)
+                VALUES (\(bind: Int64(calendar.year)), \(bind: String(decoding: content, as: UTF8.self)), \(bind: sha256),
+                        \(bind: now.storedMilliseconds), \(bind: actor?.rawValue))
+                ON CONFLICT (year) DO UPDATE
+                SET content = excluded.content, sha256 = excluded.sha256, imported_at = excluded.imported_at, imported_by = excluded.imported_by
+                """).run()
         }
     }
 }

@@ -105,6 +105,9 @@ public struct DailyCap: Sendable, Equatable {
 /// Thrown inside the transaction to roll it back when a counter is full.
 private struct CapReached: Error {}
 
+/// A caller passed no counter, or one twice: a programming error, answered as an internal error, never a crash.
+struct InvalidCounters: Error {}
+
 /// An earlier answered query about a subject, as a report's query-records section lists it.
 public struct AnsweredQuerySummary: Sendable, Equatable {
     public let answeredAt: Date
@@ -165,9 +168,15 @@ public struct SQLQueryRepository: QueryRepository {
     }
 
     public func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool {
+        // Always the same order of counters, so two transactions never wait on each other in a circle; a query is
+        // counted once per counter, and never recorded uncounted.
+        let ordered = caps.sorted { ($0.scope, $0.day) < ($1.scope, $1.day) }
+        guard !ordered.isEmpty, Set(ordered.map { "\($0.scope)|\($0.day)" }).count == ordered.count else {
+            throw InvalidCounters()
+        }
         do {
             try await database.transaction { connection in
-                for cap in caps {
+                for cap in ordered {
                     guard cap.limit > 0 else { throw CapReached() }
                     try await connection.raw("""
                         INSERT INTO daily_query_counts (scope, day, used) VALUES (\(bind: cap.scope), \(bind: cap.day), 0)
