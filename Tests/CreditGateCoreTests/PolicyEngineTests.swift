@@ -194,3 +194,30 @@ import Testing
         #expect(!looser.isAtLeastAsStrict(as: parent))
     }
 }
+
+/// The arithmetic calendar the engine uses agrees with Foundation's for every day of 1900–2199 and around midnight.
+@Suite struct CalendarArithmeticTests {
+    @Test func daysAndWeekdaysAgreeWithFoundation() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
+        var instant = calendar.date(from: DateComponents(year: 1900, month: 1, day: 1, hour: 0))!
+        let end = calendar.date(from: DateComponents(year: 2200, month: 1, day: 1))!
+        while instant < end {
+            for offset in [0.0, 1, 86_399] {
+                let moment = instant.addingTimeInterval(offset)
+                let parts = calendar.dateComponents([.year, .month, .day, .weekday, .hour, .minute, .second], from: moment)
+                let date = CalendarDate(moment)
+                guard date.year == parts.year, date.month == parts.month, date.day == parts.day,
+                      date.isWeekend == (parts.weekday == 1 || parts.weekday == 7),
+                      CalendarDate.secondsIntoDay(moment) == parts.hour! * 3600 + parts.minute! * 60 + parts.second!,
+                      date.start == calendar.startOfDay(for: moment)
+                else {
+                    Issue.record("disagreement at \(moment)")
+                    return
+                }
+            }
+            instant = instant.addingTimeInterval(86_400 * 3 + 3_600 * 7)
+            instant = calendar.startOfDay(for: instant)
+        }
+    }
+}

@@ -26,7 +26,13 @@ public struct NetworkCIDR: Hashable, Sendable, CustomStringConvertible {
     /// `true` when the address (text form) lies inside this network. IPv4 and IPv6 never match each other,
     /// except that an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is treated as its IPv4 form.
     public func contains(_ addressText: String) -> Bool {
-        guard var bytes = IPAddress.parse(addressText) else { return false }
+        guard let bytes = IPAddress.parse(addressText) else { return false }
+        return contains(bytes: bytes)
+    }
+
+    /// The same for an address already parsed (4 or 16 bytes), to check one address against many networks.
+    public func contains(bytes parsed: [UInt8]) -> Bool {
+        var bytes = parsed
         if bytes.count == 16, address.count == 4, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
             bytes = Array(bytes[12..<16])
         }

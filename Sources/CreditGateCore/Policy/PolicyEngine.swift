@@ -107,7 +107,8 @@ public enum PolicyEngine {
                            "granularity": policy.regionGranularity.rawValue])
         }
         // Deny on doubt: no network configured, or an address that does not parse, is not bound.
-        if !facts.allowedNetworks.contains(where: { $0.contains(facts.clientAddress) }) {
+        let address = IPAddress.parse(facts.clientAddress)
+        if !(address.map { bytes in facts.allowedNetworks.contains { $0.contains(bytes: bytes) } } ?? false) {
             fire(.boundAddress, ["address": facts.clientAddress])
         }
         if reasons.isEmpty { return .allow }
@@ -119,8 +120,7 @@ public enum PolicyEngine {
 
     /// Seconds since midnight in China Standard Time.
     static func secondsIntoDay(_ instant: Date) -> Int {
-        let parts = ChinaStandardTime.calendar.dateComponents([.hour, .minute, .second], from: instant)
-        return (parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)
+        CalendarDate.secondsIntoDay(instant)
     }
 
     static func clock(_ seconds: Int) -> String {

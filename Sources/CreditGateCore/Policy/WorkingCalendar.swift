@@ -131,7 +131,8 @@ public struct WorkingCalendar: Sendable {
 extension CalendarDate {
     /// Saturday or Sunday.
     public var isWeekend: Bool {
-        let weekday = ChinaStandardTime.calendar.component(.weekday, from: start.addingTimeInterval(12 * 3600))
-        return weekday == 1 || weekday == 7
+        // 1970-01-01 was a Thursday: with Sunday as 0, day number 0 is weekday 4.
+        let weekday = ((dayNumber % 7) + 7 + 4) % 7
+        return weekday == 0 || weekday == 6
     }
 }

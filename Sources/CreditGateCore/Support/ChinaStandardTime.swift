@@ -5,11 +5,12 @@ import Foundation
 public enum ChinaStandardTime {
     public static let zone = TimeZone(secondsFromGMT: 8 * 3600)!
 
-    public static var calendar: Calendar {
+    /// Made once: building a calendar costs far more than asking it, and every policy decision asks it.
+    public static let calendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
         return calendar
-    }
+    }()
 
     public static func year(of date: Date) -> Int {
         calendar.component(.year, from: date)

@@ -30,6 +30,11 @@ public struct PolicyService: Sendable {
     /// The calendar years shipped with this release.
     static let bundledYears = [2025, 2026]
 
+    /// The shipped calendars, read from the bundle (for the benchmark and for a first start).
+    public static func bundledCalendars() throws -> [HolidayCalendarYear] {
+        try bundledYears.map { try HolidayCalendarYear.parse(try BundledResources.data("calendar/\($0).json")) }
+    }
+
     // MARK: Calendar
 
     /// Imports each shipped year the database does not have yet.
