@@ -14,7 +14,8 @@ import Testing
     func makeBank() async throws -> TestBank {
         try await TestBank.make {
             $0.checkpointInterval = .milliseconds(100)
-            $0.auditAppendTimeout = .milliseconds(400)
+            // Short enough to see the fail-closed answer quickly, long enough for a busy machine to start the application.
+            $0.auditAppendTimeout = .milliseconds(1500)
             $0.logOrigin = "test.bank.example/audit-log"
         }
     }
