@@ -17,7 +17,7 @@ public struct TimeOfDay: Hashable, Comparable, Sendable, Codable, CustomStringCo
         self.minutes = min(max(minutes, 0), 1440)
     }
 
-    public var description: String { String(format: "%02d:%02d", minutes / 60, minutes % 60) }
+    public var description: String { "\(CalendarDate.zeroPadded(minutes / 60, 2)):\(CalendarDate.zeroPadded(minutes % 60, 2))" }
 
     public static func < (lhs: TimeOfDay, rhs: TimeOfDay) -> Bool { lhs.minutes < rhs.minutes }
 

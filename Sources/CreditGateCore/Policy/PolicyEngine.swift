@@ -124,6 +124,6 @@ public enum PolicyEngine {
     }
 
     static func clock(_ seconds: Int) -> String {
-        String(format: "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+        "\(CalendarDate.zeroPadded(seconds / 3600, 2)):\(CalendarDate.zeroPadded(seconds / 60 % 60, 2)):\(CalendarDate.zeroPadded(seconds % 60, 2))"
     }
 }

@@ -80,7 +80,14 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    public var description: String { "\(Self.zeroPadded(year, 4))-\(Self.zeroPadded(month, 2))-\(Self.zeroPadded(day, 2))" }
+
+    /// `n` in decimal with leading zeros to `width` digits. Plain string work: `String(format:)` costs microseconds
+    /// on Linux, and the policy engine writes dates and times into every reason.
+    public static func zeroPadded(_ number: Int, _ width: Int) -> String {
+        let digits = String(number)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
 
     public static func < (lhs: CalendarDate, rhs: CalendarDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
