@@ -272,6 +272,7 @@ extension Catalogue {
         "policy_own_unit": "不能设置本人所在机构的策略，须由上级机构设置。",
         "policy_unchanged": "不变",
         "policy_change_this": "修改此项为下列选择",
+        "label_colon": "：",
     ]
 
     static let consentEN: [String: String] = [
@@ -545,5 +546,6 @@ extension Catalogue {
         "policy_own_unit": "You cannot set your own unit's policy; a unit above must.",
         "policy_unchanged": "Unchanged",
         "policy_change_this": "Change this to the choice below",
+        "label_colon": ": ",
     ]
 }

@@ -140,7 +140,7 @@ struct PolicyConsoleController {
                     "userCap": effective.userDailyCap, "unitCap": effective.organisationDailyCap,
                     "hours": "\(effective.workdayStart)–\(effective.workdayEnd)", "region": local(effective.regionGranularity.nameKey),
                     "exempt": effective.regionExemptPurposes.map(\.code).sorted().joined(separator: ", "),
-                    "exceptable": PolicyRule.allCases.filter(effective.exceptable.contains).map { local($0.nameKey) }.joined(separator: "；"),
+                    "exceptable": PolicyRule.allCases.filter(effective.exceptable.contains).map { local($0.nameKey) }.joined(separator: local("list_separator")),
                     "hasOwn": unit.own != nil,
                 ]
             },

@@ -61,7 +61,7 @@ struct QueryConsoleController {
                 [
                     "id": consent.id.rawValue, "name": consent.subjectName, "type": local(consent.subject.type.nameKey),
                     "number": Masking.identifier(consent.subject.number),
-                    "purposes": consent.purposes.map(\.code).sorted().map { "\($0) \(local("purpose_\($0)"))" }.joined(separator: "；"),
+                    "purposes": consent.purposes.map(\.code).sorted().map { "\($0) \(local("purpose_\($0)"))" }.joined(separator: local("list_separator")),
                     "signedOn": consent.signedOn.description, "validUntil": consent.validUntil.description,
                     "state": local(consent.withdrawal != nil ? "consent_state_withdrawn" : consent.validUntil > today ? "consent_state_valid" : "consent_state_expired"),
                     "withdrawable": consent.withdrawal == nil, "sha256": consent.document.sha256,
@@ -313,7 +313,7 @@ struct QueryConsoleController {
             "apps": try await apps.all().map { app -> [String: Any] in
                 [
                     "id": app.id.rawValue, "name": app.name, "status": local(app.status.nameKey), "statusCode": app.status.rawValue,
-                    "units": app.organisations.compactMap { names[$0] }.sorted().joined(separator: "；"),
+                    "units": app.organisations.compactMap { names[$0] }.sorted().joined(separator: local("list_separator")),
                     "registeredAt": ConsolePages.time(app.registeredAt, local),
                     "canApprove": canManage && app.status == .pending && app.registeredBy != identity.user.id,
                     "canRevoke": canManage && app.status != .revoked,
