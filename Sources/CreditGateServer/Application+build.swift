@@ -45,6 +45,7 @@ public struct AppServices: Sendable {
     public let queries: QueryService
     public let specialCases: SpecialQueryCaseService
     public let policy: PolicyService
+    public let simulator: PolicySimulator
     public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
     public let auditTrail: AuditTrail
@@ -74,9 +75,10 @@ public struct AppServices: Sendable {
         var passwordPolicy = configuration.passwordPolicy
         passwordPolicy.commonPasswords = try CommonPasswords.bundled()
         let accessRequests = SQLAccessRequestRepository(database: database)
+        let userNetworks = SQLUserNetworkRepository(database: database)
         let administration = AccountAdministration(
             users: users, organisations: organisations, sessions: sessions, exams: exams, requests: accessRequests,
-            networks: SQLUserNetworkRepository(database: database), hasher: hasher,
+            networks: userNetworks, hasher: hasher,
             passwordPolicy: passwordPolicy,
             lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger
         )
@@ -91,6 +93,8 @@ public struct AppServices: Sendable {
         )
         let loans = LoanRegisterService(loans: SQLLoanRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
         let clientApps = ClientAppService(apps: SQLClientAppRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
+        let policy = PolicyService(settings: SQLPolicySettingsRepository(database: database), calendars: SQLHolidayCalendarRepository(database: database),
+                                   organisations: organisations, auditLog: auditLog, audit: auditTrail, clock: clock)
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
                                                    audit: auditTrail, clock: clock)
         return AppServices(
@@ -117,8 +121,9 @@ public struct AppServices: Sendable {
                                   apps: clientApps, specialCases: specialCases, bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock,
                                   logger: arguments.logger),
             specialCases: specialCases,
-            policy: PolicyService(settings: SQLPolicySettingsRepository(database: database), calendars: SQLHolidayCalendarRepository(database: database),
-                                  organisations: organisations, auditLog: auditLog, audit: auditTrail, clock: clock),
+            policy: policy,
+            simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,
+                                       networks: userNetworks, loans: loans, apps: clientApps, policy: policy, audit: auditTrail, clock: clock),
             exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
@@ -186,7 +191,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
                        specialCases: services.specialCases, clock: services.clock)
         .addRoutes(to: router.group("api/v1"))
-    PolicyAPIController(policy: services.policy).addRoutes(to: router.group("api/v1"))
+    PolicyAPIController(policy: services.policy, simulator: services.simulator).addRoutes(to: router.group("api/v1"))
     AuditLogController(
         repository: services.auditLog, verifier: services.logSigner.verifier
     ).addRoutes(to: router.group("api/v1/log"))

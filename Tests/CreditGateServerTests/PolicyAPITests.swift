@@ -126,4 +126,43 @@ import Testing
             #expect(try await bank.services.policy.effectivePolicy(for: branch.id).userDailyCap == 50)
         }
     }
+
+    @Test func theSimulatorAnswersAsSpecifiedAndStoresNothingButItsEvent() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let officer = try await client.apiToken("Q0001", bank: bank)
+            #expect(try await QueryPathTests.fileConsent(client, token: officer).0 == .created)
+            let auditor = try await client.apiToken("C0001", bank: bank)
+            func simulate(at: String = "2027-01-15T10:00:00+08:00", ip: String = "10.10.1.1", id: String = QueryPathTests.subjectID,
+                          token: String = auditor) async throws -> (HTTPResponse.Status, [String: Any]) {
+                try await PeopleAccessTests.call(client, .post, "/api/v1/policy/simulate", token: token, body: """
+                    {"employeeId":"Q0001","subject":{"type":"10","id":"\(id)"},"purpose":"02","at":"\(at)","ip":"\(ip)"}
+                    """)
+            }
+            func codes(_ answer: [String: Any]) -> [String] { (answer["reasons"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } }
+            let allowed = try await simulate()
+            #expect(allowed.0 == .ok && allowed.1["decision"] as? String == "allow" && codes(allowed.1).isEmpty)
+            let unbound = try await simulate(ip: "192.168.1.1")
+            #expect(unbound.1["decision"] as? String == "block" && codes(unbound.1) == ["unbound_address"])
+            let late = try await simulate(at: "2027-01-15T17:30:00+08:00")
+            #expect(late.1["decision"] as? String == "approval_required" && codes(late.1) == ["outside_working_hours"])
+            let message = try #require((late.1["reasons"] as? [[String: Any]])?.first?["message"] as? [String: Any])
+            #expect((message["zh"] as? String)?.contains("17:30:00") == true && (message["en"] as? String)?.contains("outside working hours") == true)
+            // 2027 has no calendar in the test bank: a Saturday is non-working by the fail-safe rule.
+            let saturday = try await simulate(at: "2027-01-16T02:00:00Z")
+            #expect(saturday.1["decision"] as? String == "approval_required" && codes(saturday.1) == ["non_working_day"])
+            let noConsent = try await simulate(id: "110105199003070017")
+            #expect(noConsent.1["decision"] as? String == "block" && codes(noConsent.1) == ["consent_missing"])
+            #expect(try await simulate(at: "2027-01-15T10:00:00").0 == .unprocessableContent)
+            #expect(try await simulate(token: officer).0 == .forbidden)
+            // Nothing stored but the simulator's own events.
+            let queries = try await bank.services.database.withConnection { connection in
+                try await connection.raw("SELECT COUNT(*) AS n FROM queries").first()?.decode(column: "n", as: Int64.self)
+            }
+            #expect(queries == 0)
+            #expect(try await QueryPathTests.kinds(bank).filter { $0 == "policy.simulated" }.count == 5)
+        }
+    }
 }

@@ -57,6 +57,7 @@ public struct AuditEvent: Sendable, Equatable {
         case specialCaseOpened = "special_case.opened"
         case specialCaseDecided = "special_case.decided"
         case calendarImported = "calendar.imported"
+        case policySimulated = "policy.simulated"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

@@ -100,6 +100,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case policyManage = "policy.manage"
     /// Import a year's State Council holiday calendar.
     case calendarManage = "calendar.manage"
+    /// Ask the what-if simulator what the current policy would decide, about people in scope.
+    case policySimulate = "policy.simulate"
 }
 
 /// The permission matrix (权限矩阵): which role grants which permission. Data, not code paths, so that it can be
@@ -117,17 +119,20 @@ public struct PermissionMatrix: Sendable {
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .organisationsManage,
             .usersManage, .hrUpdate, .examManage, .accessRead, .suspensionRun, .suspensionRead, .responsibilityManage,
             .responsibilityRead, .clientAppsRead, .clientAppsManage, .policyRead, .policyManage, .calendarManage,
+            .policySimulate,
         ],
         .creditAdministrator: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .organisationsManage, .usersManage,
             .accessApprove, .accessRead, .suspensionRead, .responsibilityManage, .responsibilityRead,
             .consentsRead, .consentsDocumentOpen, .consentsWithdraw, .loansRead, .loansManage, .policyRead, .policyManage,
+            .policySimulate,
         ],
         .queryOperator: [.consoleUse, .profileUpdate, .examTake, .consentsUpload, .consentsRead, .consentsWithdraw, .queriesMake, .loansRead],
         .approver: [.consoleUse, .profileUpdate, .specialCasesApprove],
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
             .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead, .policyRead,
+            .policySimulate,
         ],
         .dataOfficer: [.consoleUse, .profileUpdate, .loansRead, .loansManage],
     ])

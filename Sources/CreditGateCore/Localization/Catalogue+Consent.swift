@@ -273,6 +273,9 @@ extension Catalogue {
         "policy_unchanged": "不变",
         "policy_change_this": "修改此项为下列选择",
         "label_colon": "：",
+        "permission_policy.simulate": "模拟策略决定",
+        "audit_kind_policy_simulated": "模拟策略决定",
+        "simulate_time_format": "时间须为带时区偏移的 RFC 3339 格式，例如 2026-11-24T09:30:00+08:00。",
     ]
 
     static let consentEN: [String: String] = [
@@ -547,5 +550,8 @@ extension Catalogue {
         "policy_unchanged": "Unchanged",
         "policy_change_this": "Change this to the choice below",
         "label_colon": ": ",
+        "permission_policy.simulate": "Simulate policy decisions",
+        "audit_kind_policy_simulated": "Policy decision simulated",
+        "simulate_time_format": "The time must be RFC 3339 with an offset, for example 2026-11-24T09:30:00+08:00.",
     ]
 }

@@ -76,9 +76,44 @@ struct CalendarDTO: ResponseEncodable {
     let missingYears: [Int]
 }
 
-/// The JSON API of the policy settings and the holiday calendar.
+struct SimulationRequest: Decodable {
+    struct Subject: Decodable {
+        let type: String
+        let id: String
+    }
+
+    let employeeId: String
+    let subject: Subject
+    let purpose: String
+    let at: String
+    let ip: String
+    let appId: String?
+}
+
+struct SimulationResponse: ResponseEncodable {
+    struct Reason: Encodable {
+        let code: String
+        let message: BilingualText
+        let exceptable: Bool
+        let facts: [String: String]
+    }
+
+    let decision: String
+    let reasons: [Reason]
+
+    init(_ decision: PolicyDecision) {
+        self.decision = decision.code
+        self.reasons = decision.reasons.map {
+            Reason(code: $0.code, message: BilingualText(zh: $0.reason.message(in: .zhCN), en: $0.reason.message(in: .en)),
+                   exceptable: $0.exceptable, facts: $0.reason.facts)
+        }
+    }
+}
+
+/// The JSON API of the policy settings, the holiday calendar and the what-if simulator.
 struct PolicyAPIController {
     let policy: PolicyService
+    let simulator: PolicySimulator
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.group().add(middleware: RequirePermission(.policyRead))
@@ -86,6 +121,16 @@ struct PolicyAPIController {
             .get("calendar", use: calendar)
         group.group().add(middleware: RequirePermission(.policyManage)).put("policy/organisations/{id}", use: update)
         group.group().add(middleware: RequirePermission(.calendarManage)).post("calendar", use: importCalendar)
+        group.group().add(middleware: RequirePermission(.policySimulate)).post("policy/simulate", use: simulate)
+    }
+
+    /// What the current policy would decide; stores nothing but its own audit event.
+    @Sendable func simulate(_ request: Request, context: AppRequestContext) async throws -> SimulationResponse {
+        let body = try await JSONBody.decode(SimulationRequest.self, from: request, context: context)
+        return SimulationResponse(try await simulator.simulate(PolicySimulator.Question(
+            employeeID: body.employeeId, certificateType: body.subject.type, certificateNumber: body.subject.id, purpose: body.purpose,
+            at: body.at, ip: body.ip, appID: body.appId
+        ), by: try context.requireIdentity(), clientIP: context.clientIP))
     }
 
     @Sendable func units(_ request: Request, context: AppRequestContext) async throws -> UnitPolicyList {

@@ -191,6 +191,18 @@ public struct ClientAppService: Sendable {
         try await apps.all()
     }
 
+    /// Why a user of `unit` could not query through the named application, leaving the secret aside: for the
+    /// what-if simulator, which asks about an application, not with one.
+    public func refusalIgnoringSecret(appID: String, unit: Organisation.ID) async throws -> ClientAppRefusal? {
+        guard !appID.isEmpty, appID.count <= 64, let app = try await apps.app(ClientApp.ID(appID.lowercased())) else { return .unknown }
+        let tree = OrganisationTree(try await organisations.all())
+        switch app.status {
+        case .pending: return .notApproved
+        case .revoked: return .revoked
+        case .approved: return app.organisations.contains(where: { tree.isWithin(unit, subtreeOf: $0) }) ? nil : .outOfScope
+        }
+    }
+
     /// Why a user of `unit` may not query through the application the request names; `nil` when they may. A
     /// missing or unknown ID, and a wrong secret, give the same refusal.
     public func refusal(appID: String?, secret: String?, unit: Organisation.ID) async throws -> (ClientApp?, ClientAppRefusal?) {

@@ -1,0 +1,115 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+
+/// The what-if simulator (R-23): what the current policy would decide for a query by a given person, about a given
+/// subject, at a given moment, from a given address and application. It reads the same facts a real query would
+/// — the consents on file, the loan register, today's counters, the person's bound addresses and the unit's
+/// networks — and stores nothing but its own audit event.
+public struct PolicySimulator: Sendable {
+    let users: any UserRepository
+    let organisations: any OrganisationRepository
+    let consents: any ConsentRepository
+    let queries: any QueryRepository
+    let networks: any UserNetworkRepository
+    let loans: LoanRegisterService
+    let apps: ClientAppService
+    let policy: PolicyService
+    let audit: AuditTrail
+    let clock: @Sendable () -> Date
+
+    public init(users: any UserRepository, organisations: any OrganisationRepository, consents: any ConsentRepository, queries: any QueryRepository,
+                networks: any UserNetworkRepository, loans: LoanRegisterService, apps: ClientAppService, policy: PolicyService, audit: AuditTrail,
+                clock: @escaping @Sendable () -> Date) {
+        self.users = users
+        self.organisations = organisations
+        self.consents = consents
+        self.queries = queries
+        self.networks = networks
+        self.loans = loans
+        self.apps = apps
+        self.policy = policy
+        self.audit = audit
+        self.clock = clock
+    }
+
+    /// A question as the simulator's caller asks it, as text.
+    public struct Question: Sendable {
+        public var employeeID: String
+        public var certificateType: String
+        public var certificateNumber: String
+        public var purpose: String
+        public var at: String
+        public var ip: String
+        public var appID: String?
+
+        public init(employeeID: String, certificateType: String, certificateNumber: String, purpose: String, at: String, ip: String, appID: String?) {
+            self.employeeID = employeeID
+            self.certificateType = certificateType
+            self.certificateNumber = certificateNumber
+            self.purpose = purpose
+            self.at = at
+            self.ip = ip
+            self.appID = appID
+        }
+    }
+
+    public func simulate(_ question: Question, by actor: AuthenticatedUser, clientIP: String) async throws -> PolicyDecision {
+        guard let employeeID = EmployeeID(question.employeeID), let user = try await users.find(employeeID: employeeID) else {
+            throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "simulated employee unknown")
+        }
+        let tree = OrganisationTree(try await organisations.all())
+        // Only about people the actor may see; anyone else is not found.
+        guard AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(user.organisationID, in: tree),
+              let unit = tree.units[user.organisationID]
+        else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "simulated employee outside scope") }
+        guard let at = Self.instant(question.at) else {
+            throw CreditGateError(.validationFailed, detailKey: "simulate_time_format", cause: "time not RFC 3339 with an offset")
+        }
+        let subject = try SubjectInput.identifier(type: question.certificateType, number: question.certificateNumber, today: at)
+        guard let purpose = QueryPurpose(rawValue: question.purpose.trimmingCharacters(in: .whitespaces)) else {
+            throw CreditGateError(.validationFailed, detailKey: "query_purpose_unknown", cause: "unknown purpose code")
+        }
+        let appRefusal: ClientAppRefusal? = if let appID = question.appID?.trimmingCharacters(in: .whitespaces), !appID.isEmpty {
+            try await apps.refusalIgnoringSecret(appID: appID, unit: user.organisationID)
+        } else {
+            nil
+        }
+        // The consent a real query would cite: one on file in the person's unit or below that covers the query, else
+        // the newest one with its problems, else none.
+        let candidates = try await consents.consents(in: Set(tree.subtree(of: user.organisationID).map(\.id)), subject: subject, limit: 50)
+        let consent = candidates.first { $0.problems(covering: subject, purpose: purpose, at: at).isEmpty } ?? candidates.first
+        let admission = QueryAdmission.decide(QueryAdmissionFacts(
+            user: user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent,
+            hasActiveLoan: purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: at) : false, at: at
+        ))
+        let day = CalendarDate(at).description
+        let userScope = "user:\(user.id.rawValue)", unitScope = "organisation:\(unit.id.rawValue)"
+        let used = try await queries.usedToday([userScope, unitScope], day: day)
+        let decision = PolicyEngine.decide(PolicyFacts(
+            admission: admission.reasons, subject: subject, purpose: purpose, at: at, clientAddress: question.ip.trimmingCharacters(in: .whitespaces),
+            policy: try await policy.effectivePolicy(for: unit.id), calendar: try await policy.workingCalendar(),
+            queriesTodayByUser: used[userScope] ?? 0, queriesTodayByOrganisation: used[unitScope] ?? 0, organisationRegion: unit.regionCode,
+            allowedNetworks: try await networks.networks(of: user.id) + unit.networks
+        ))
+        try await audit.record(AuditEvent(
+            kind: .policySimulated, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP,
+            subjectHash: audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number), purposeCode: purpose.code,
+            outcome: .success, reasonCodes: decision.reasons.map(\.code),
+            details: ["about": user.id.rawValue, "at": question.at, "decision": decision.code]
+        ))
+        return decision
+    }
+
+    /// An RFC 3339 instant that states its offset (`2026-11-24T09:30:00+08:00` or `…Z`).
+    static func instant(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard trimmed.count <= 40, trimmed.contains("T"), trimmed.hasSuffix("Z") || trimmed.range(of: #"[+-]\d{2}:\d{2}$"#, options: .regularExpression) != nil
+        else { return nil }
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        return plain.date(from: trimmed) ?? withFraction.date(from: trimmed)
+    }
+}
