@@ -8,6 +8,7 @@ import pathlib
 import time
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
@@ -32,7 +33,8 @@ def set_date(browser, element_id, value):
 
 
 def wait(browser, condition):
-    return WebDriverWait(browser, 20).until(condition)
+    # A form's answer replaces the page: an element found a moment before can go stale while the condition reads it.
+    return WebDriverWait(browser, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def sign_in(browser, base_url, employee_id, password):
