@@ -206,7 +206,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
                            specialCases: services.specialCases, administration: services.administration, renderer: renderer,
                            clock: services.clock).addRoutes(to: console)
-    PolicyConsoleController(policy: services.policy, users: services.users, renderer: renderer).addRoutes(to: console)
+    PolicyConsoleController(policy: services.policy, simulator: services.simulator, users: services.users, renderer: renderer).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock

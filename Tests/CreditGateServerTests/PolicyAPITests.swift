@@ -163,6 +163,15 @@ import Testing
             }
             #expect(queries == 0)
             #expect(try await QueryPathTests.kinds(bank).filter { $0 == "policy.simulated" }.count == 5)
+            // The console's form gives the same answer in words.
+            let console = try await PeopleConsoleTests.console(client, "C0001", bank: bank)
+            let page = try await console.post("/console/policy/simulation",
+                                              "employee_id=Q0001&certificate_type=10&certificate_number=\(QueryPathTests.subjectID)&purpose=02&at=2027-01-15T17%3A30%3A00%2B08%3A00&ip=10.10.1.1")
+            #expect(page.0 == .ok)
+            #expect(page.1.contains("data-code=\"approval_required\"") && page.1.contains(Localizer(.zhCN)("simulation_approval_required")))
+            #expect(page.1.contains("17:30:00"))
+            let bad = try await console.post("/console/policy/simulation", "employee_id=Q0001&certificate_type=10&certificate_number=123&purpose=02&at=x&ip=1")
+            #expect(bad.0 == .unprocessableContent && bad.1.contains("data-testid=\"form-error\""))
         }
     }
 }

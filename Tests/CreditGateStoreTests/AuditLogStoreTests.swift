@@ -116,9 +116,15 @@ import Testing
             await #expect(throws: AuditLogUnavailable.self) { try await writer.append(event(1)) }
             #expect(ContinuousClock.now - started < .milliseconds(1200))
             try await holder.value
-            // Once the lock is gone the log works again and nothing is half-written.
-            try await Task.sleep(for: .milliseconds(300))
-            let index = try await writer.append(event(2))
+            // Once the lock is gone the log works again and nothing is half-written. A busy machine may need a few
+            // tries to get an append through within the short timeout; a refused append writes nothing, so trying
+            // again cannot add an entry.
+            var appended: UInt64?
+            for _ in 0..<25 where appended == nil {
+                appended = try? await writer.append(event(2))
+                if appended == nil { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            let index = try #require(appended)
             // The entry whose caller got "unavailable" was never written: the next one takes its place.
             #expect(index == 1)
             let stored = try await repository.entries(in: 0..<(index + 1)).map { String(decoding: $0.leaf ?? [], as: UTF8.self) }

@@ -276,6 +276,16 @@ extension Catalogue {
         "permission_policy.simulate": "模拟策略决定",
         "audit_kind_policy_simulated": "模拟策略决定",
         "simulate_time_format": "时间须为带时区偏移的 RFC 3339 格式，例如 2026-11-24T09:30:00+08:00。",
+        "simulation_title": "策略模拟",
+        "simulation_intro": "按当前策略模拟某员工在某一时间、从某一地址查询某客户会得到的决定；只记录本次模拟的审计事件，不产生任何查询。",
+        "simulation_at": "时间（RFC 3339，含时区，例如 2026-11-24T09:30:00+08:00）",
+        "simulation_ip": "发起地址",
+        "simulation_app": "客户端应用编号（留空表示管理台）",
+        "simulation_submit": "模拟",
+        "simulation_allow": "放行",
+        "simulation_block": "阻断",
+        "simulation_approval_required": "须经授权审批",
+        "simulation_exceptable": "可经审批例外",
     ]
 
     static let consentEN: [String: String] = [
@@ -553,5 +563,15 @@ extension Catalogue {
         "permission_policy.simulate": "Simulate policy decisions",
         "audit_kind_policy_simulated": "Policy decision simulated",
         "simulate_time_format": "The time must be RFC 3339 with an offset, for example 2026-11-24T09:30:00+08:00.",
+        "simulation_title": "What-if simulation",
+        "simulation_intro": "What the current policy would decide for a person querying a subject at a given moment from a given address; only the simulation's own audit event is recorded, and no query is made.",
+        "simulation_at": "Time (RFC 3339 with its offset, e.g. 2026-11-24T09:30:00+08:00)",
+        "simulation_ip": "Address",
+        "simulation_app": "Client application ID (empty for the console)",
+        "simulation_submit": "Simulate",
+        "simulation_allow": "Allowed",
+        "simulation_block": "Blocked",
+        "simulation_approval_required": "Needs an approval",
+        "simulation_exceptable": "may be excepted by approval",
     ]
 }

@@ -158,6 +158,7 @@ struct PolicyAPIController {
 /// changes from the audit log, and the holiday calendar with its import.
 struct PolicyConsoleController {
     let policy: PolicyService
+    let simulator: PolicySimulator
     let users: any UserRepository
     let renderer: ConsoleRenderer
 
@@ -165,6 +166,24 @@ struct PolicyConsoleController {
         console.group().add(middleware: RequirePermission(.policyRead)).get("policy", use: page)
         console.group().add(middleware: RequirePermission(.policyManage)).post("policy", use: update)
         console.group().add(middleware: RequirePermission(.calendarManage)).post("calendar", use: importCalendar)
+        console.group().add(middleware: RequirePermission(.policySimulate)).post("policy/simulation", use: simulate)
+    }
+
+    /// The what-if simulator on the policy page: the decision and every reason in the reader's language.
+    @Sendable func simulate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        return try await ConsoleForms.submitting(context, {
+            let decision = try await simulator.simulate(PolicySimulator.Question(
+                employeeID: form["employee_id"] ?? "", certificateType: form["certificate_type"] ?? "", certificateNumber: form["certificate_number"] ?? "",
+                purpose: form["purpose"] ?? "", at: form["at"] ?? "", ip: form["ip"] ?? "", appID: form["app_id"]
+            ), by: try context.requireIdentity(), clientIP: context.clientIP)
+            return try await page(context: context, extra: ["simulation": [
+                "decision": local("simulation_\(decision.code)"), "code": decision.code,
+                "reasons": decision.reasons.map { ["text": $0.reason.message(in: local.language), "exceptable": $0.exceptable] },
+            ]], status: .ok)
+        }, showingRefusalOn: { try await page(context: context, extra: $0, status: $1) })
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -194,6 +213,8 @@ struct PolicyConsoleController {
                  "actor": change.actorUserID.flatMap { people[$0] } ?? "", "before": change.before, "after": change.after, "index": change.index]
             },
             "canManage": identity.permissions.contains(.policyManage),
+            "canSimulate": identity.permissions.contains(.policySimulate),
+            "certificateTypes": CertificateType.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] },
             "canImport": identity.permissions.contains(.calendarManage),
             "granularities": RegionGranularity.allCases.map { ["value": $0.rawValue, "label": local($0.nameKey)] },
             "rules": PolicyRule.allCases.filter(\.mayBeExcepted).map { ["value": $0.rawValue, "label": local($0.nameKey)] },
