@@ -67,7 +67,7 @@ def test_both_verifiers_accept_the_log_and_reject_every_tampering(binary, tmp_pa
             time.sleep(0.2)
         assert intact, problems
         assert size >= expected
-        cli = subprocess.run([binary, "log", "verify", "--url", f"http://127.0.0.1:{port}", "--token", token, "--key", key],
+        cli = subprocess.run([binary, "log", "verify", "--url", f"http://127.0.0.1:{port}", f"--token={token}", "--key", key],
                              capture_output=True, text=True, timeout=60)
         assert cli.returncode == 0, cli.stdout + cli.stderr
         assert "INTACT" in cli.stdout
@@ -89,7 +89,7 @@ def test_both_verifiers_accept_the_log_and_reject_every_tampering(binary, tmp_pa
                     connection.execute(statement)
             intact, problems, _ = verifier.verify()
             assert not intact, statements
-            cli = subprocess.run([binary, "log", "verify", "--url", f"http://127.0.0.1:{port}", "--token", token, "--key", key],
+            cli = subprocess.run([binary, "log", "verify", "--url", f"http://127.0.0.1:{port}", f"--token={token}", "--key", key],
                                  capture_output=True, text=True, timeout=60)
             assert cli.returncode == 1, statements
             assert "NOT INTACT" in cli.stdout

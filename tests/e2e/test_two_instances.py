@@ -66,7 +66,7 @@ def test_two_instances_one_log(base_url, admin, binary):
             intact, problems, size = LogVerifier(url, token, key).verify()
             assert intact, problems
             assert size >= 96
-            cli = subprocess.run([binary, "log", "verify", "--url", url, "--token", token, "--key", key],
+            cli = subprocess.run([binary, "log", "verify", "--url", url, f"--token={token}", "--key", key],
                                  capture_output=True, text=True, timeout=120)
             assert cli.returncode == 0, cli.stdout + cli.stderr
 
@@ -76,7 +76,7 @@ def test_two_instances_one_log(base_url, admin, binary):
         try:
             intact, problems, _ = LogVerifier(base_url, token, key).verify()
             assert not intact
-            cli = subprocess.run([binary, "log", "verify", "--url", base_url, "--token", token, "--key", key],
+            cli = subprocess.run([binary, "log", "verify", "--url", base_url, f"--token={token}", "--key", key],
                                  capture_output=True, text=True, timeout=120)
             assert cli.returncode == 1 and "NOT INTACT" in cli.stdout
         finally:
