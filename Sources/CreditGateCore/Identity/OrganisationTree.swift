@@ -27,6 +27,11 @@ public struct OrganisationTree: Sendable {
     }
 
     /// The units of the subtree under `root`, the root included, in tree order.
+    /// The IDs of a unit and every unit below it.
+    public func unitIDs(under root: Organisation.ID) -> Set<Organisation.ID> {
+        Set(subtree(of: root).map(\.id))
+    }
+
     public func subtree(of root: Organisation.ID) -> [Organisation] {
         units.values.filter { isWithin($0.id, subtreeOf: root) }.sorted { $0.code < $1.code }
     }
@@ -45,6 +50,14 @@ public enum AdministrativeScope: Sendable, Equatable {
     public static func of(roles: Set<Role>, organisation: Organisation.ID) -> AdministrativeScope {
         if roles.contains(.systemAdministrator) || roles.contains(.complianceAuditor) { return .everything }
         return .subtree(organisation)
+    }
+
+    /// The units the scope covers, or `nil` for everything — the form a repository filter takes.
+    public func units(in tree: OrganisationTree) -> Set<Organisation.ID>? {
+        switch self {
+        case .everything: nil
+        case .subtree(let root): tree.unitIDs(under: root)
+        }
     }
 
     public func contains(_ unit: Organisation.ID, in tree: OrganisationTree) -> Bool {

@@ -100,10 +100,7 @@ public struct ConsentService: Sendable {
 
     /// The units whose consents the actor sees; `nil` means all.
     func visibleUnits(for actor: AuthenticatedUser) async throws -> Set<Organisation.ID>? {
-        switch AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID) {
-        case .everything: return nil
-        case .subtree(let root): return Set(OrganisationTree(try await organisations.all()).subtree(of: root).map(\.id))
-        }
+        AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).units(in: OrganisationTree(try await organisations.all()))
     }
 
     public func consents(for actor: AuthenticatedUser, subject: SubjectIdentifier? = nil, limit: Int = 200) async throws -> [Consent] {

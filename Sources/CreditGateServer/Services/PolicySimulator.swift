@@ -77,7 +77,7 @@ public struct PolicySimulator: Sendable {
         }
         // The consent a real query would cite: one on file in the person's unit or below that covers the query, else
         // the newest one with its problems, else none.
-        let candidates = try await consents.consents(in: Set(tree.subtree(of: user.organisationID).map(\.id)), subject: subject, limit: 50)
+        let candidates = try await consents.consents(in: tree.unitIDs(under: user.organisationID), subject: subject, limit: 50)
         let consent = candidates.first { $0.problems(covering: subject, purpose: purpose, at: at).isEmpty } ?? candidates.first
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent,

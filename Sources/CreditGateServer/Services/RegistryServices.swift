@@ -47,7 +47,7 @@ public struct LoanRegisterService: Sendable {
         let borrower = try SubjectInput.identifier(type: entry.certificateType, number: entry.certificateNumber, today: now)
         let tree = OrganisationTree(try await organisations.all())
         // Writes stay in the writer's own subtree, whatever else their roles let them read.
-        let writable = Set(tree.subtree(of: actor.user.organisationID).map(\.id))
+        let writable = tree.unitIDs(under: actor.user.organisationID)
         var unit = actor.user.organisationID
         if let code = entry.organisationCode?.trimmingCharacters(in: .whitespaces), !code.isEmpty {
             guard let named = tree.units.values.first(where: { $0.code.caseInsensitiveCompare(code) == .orderedSame }), writable.contains(named.id)
@@ -105,12 +105,8 @@ public struct LoanRegisterService: Sendable {
     }
 
     public func loans(for actor: AuthenticatedUser, limit: Int = 500) async throws -> [Loan] {
-        switch AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID) {
-        case .everything: return try await loans.loans(in: nil, limit: limit)
-        case .subtree(let root):
-            let units = Set(OrganisationTree(try await organisations.all()).subtree(of: root).map(\.id))
-            return try await loans.loans(in: units, limit: limit)
-        }
+        let scope = AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID)
+        return try await loans.loans(in: scope.units(in: OrganisationTree(try await organisations.all())), limit: limit)
     }
 
     /// Whether the bank has an active loan of the subject on the day of `time` (China Standard Time), in any unit:

@@ -105,7 +105,7 @@ public struct SpecialQueryCaseService: Sendable {
         guard actor.user.roles.contains(.approver) || actor.user.roles.contains(.complianceAuditor) else { return (own, []) }
         let tree = OrganisationTree(try await organisations.all())
         let units: Set<Organisation.ID>? = actor.user.roles.contains(.complianceAuditor)
-            ? nil : Set(tree.subtree(of: actor.user.organisationID).map(\.id))
+            ? nil : tree.unitIDs(under: actor.user.organisationID)
         return (own, try await cases.cases(in: units, limit: 200).filter { $0.requestedBy != actor.user.id })
     }
 

@@ -62,17 +62,24 @@ public struct SQLClientAppRepository: ClientAppRepository {
                 .columns("id", "name", "status", "credential_hash", "registered_by", "registered_at", "approved_by", "approved_at",
                          "revoked_by", "revoked_at")
                 .from("client_apps")).all()
+            // The units of every loaded application in one read, not one read per application.
+            var units: [String: Set<Organisation.ID>] = [:]
+            let ids = try rows.map { try $0.decode(column: "id", as: String.self) }
+            if !ids.isEmpty {
+                for row in try await connection.select().columns("app_id", "organisation_id").from("client_app_organisations")
+                    .where("app_id", .in, SQLBind.group(ids)).all() {
+                    units[try row.decode(column: "app_id", as: String.self), default: []]
+                        .insert(Organisation.ID(try row.decode(column: "organisation_id", as: String.self)))
+                }
+            }
             var apps: [ClientApp] = []
             for row in rows {
                 let id = try row.decode(column: "id", as: String.self)
                 guard let status = ClientApp.Status(rawValue: try row.decode(column: "status", as: String.self)) else {
                     throw StoreError.corruptRow("client_apps")
                 }
-                let units = try await connection.select().column("organisation_id").from("client_app_organisations")
-                    .where("app_id", .equal, SQLBind(id)).all()
-                    .map { Organisation.ID(try $0.decode(column: "organisation_id", as: String.self)) }
                 apps.append(ClientApp(
-                    id: ClientApp.ID(id), name: try row.decode(column: "name", as: String.self), status: status, organisations: Set(units),
+                    id: ClientApp.ID(id), name: try row.decode(column: "name", as: String.self), status: status, organisations: units[id] ?? [],
                     credentialHash: try row.decode(column: "credential_hash", as: String.self),
                     registeredBy: User.ID(try row.decode(column: "registered_by", as: String.self)),
                     registeredAt: Date(storedMilliseconds: try row.decode(column: "registered_at", as: Int64.self)),
