@@ -44,6 +44,7 @@ public struct AppServices: Sendable {
     public let clientApps: ClientAppService
     public let queries: QueryService
     public let specialCases: SpecialQueryCaseService
+    public let exceptions: PolicyExceptionService
     public let policy: PolicyService
     public let simulator: PolicySimulator
     public let exams: any ExamRepository
@@ -97,6 +98,10 @@ public struct AppServices: Sendable {
                                    organisations: organisations, auditLog: auditLog, audit: auditTrail, clock: clock)
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
                                                    audit: auditTrail, clock: clock)
+        let exceptionRepository = SQLPolicyExceptionRepository(database: database)
+        let queries = QueryService(queries: queryRepository, consents: consentRepository, organisations: organisations, loans: loans,
+                                   apps: clientApps, specialCases: specialCases, exceptions: exceptionRepository, policy: policy, networks: userNetworks,
+                                   bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock, logger: arguments.logger)
         return AppServices(
             database: database, organisations: organisations, users: users, sessions: sessions,
             settings: SQLSettingsRepository(database: database), hasher: hasher,
@@ -117,13 +122,14 @@ public struct AppServices: Sendable {
             consents: ConsentService(consents: consentRepository, organisations: organisations, sealer: sealer,
                                      maxDocumentBytes: configuration.consentMaxDocumentBytes, audit: auditTrail, clock: clock),
             loans: loans, clientApps: clientApps,
-            queries: QueryService(queries: queryRepository, consents: consentRepository, organisations: organisations, loans: loans,
-                                  apps: clientApps, specialCases: specialCases, bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock,
-                                  logger: arguments.logger),
+            queries: queries,
             specialCases: specialCases,
+            exceptions: PolicyExceptionService(exceptions: exceptionRepository, queries: queries, users: users, organisations: organisations,
+                                               audit: auditTrail, validity: configuration.exceptionValidity, clock: clock),
             policy: policy,
-            simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,
-                                       networks: userNetworks, loans: loans, apps: clientApps, policy: policy, audit: auditTrail, clock: clock),
+            simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository,
+                                       gate: PolicyGate(policy: policy, queries: queryRepository, networks: userNetworks), loans: loans, apps: clientApps,
+                                       audit: auditTrail, clock: clock),
             exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),

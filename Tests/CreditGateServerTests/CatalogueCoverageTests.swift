@@ -83,6 +83,9 @@ import Testing
             + [Reinstatement.Refusal.notSuspended, .tooEarly, .personLeft].map(\.rawValue)
             + [QuestionBank.Problem.unreadable, .wrongFormat, .duplicateID, .badQuestion, .tooFewQuestions].map(\.rawValue)
             + AuditEvent.Kind.allCases.map(\.nameKey) + Permission.allCases.map { "permission_\($0.rawValue)" }
+            + PolicyException.Status.allCases.map(\.nameKey) + PolicyException.Risk.allCases.map(\.nameKey)
+            + PolicyExceptionRefusal.allCases.map(\.rawValue)
+            + ["exception_not_approved", "exception_used", "exception_expired", "exception_mismatch", "exception_rules_changed"].map { "query_reason_\($0)" }
         for key in keys {
             #expect(Catalogue.zhCN[key] != nil && Catalogue.en[key] != nil, "\(key)")
         }

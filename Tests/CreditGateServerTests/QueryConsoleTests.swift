@@ -14,7 +14,7 @@ import Testing
         let bank = try await TestBank.make()
         try await QueryPathTests.grantRights(bank)
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let console = try await PeopleConsoleTests.console(client, "Q0001", bank: bank)
             // The upload needs the CSRF token in the multipart form too.
             let fields = [("_csrf", console.csrf), ("certificateType", "10"), ("certificateNumber", QueryPathTests.subjectID), ("subjectName", "张三"),
@@ -47,7 +47,7 @@ import Testing
     @Test func eachRoleSeesOnlyItsPages() async throws {
         let bank = try await TestBank.make()
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let officer = try await PeopleConsoleTests.console(client, "Q0001", bank: bank)
             let admin = try await PeopleConsoleTests.console(client, "A0001", bank: bank)
             let auditor = try await PeopleConsoleTests.console(client, "C0001", bank: bank)

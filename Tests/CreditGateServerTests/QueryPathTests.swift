@@ -82,7 +82,7 @@ import Testing
         let bank = try await TestBank.make()
         try await Self.grantRights(bank)
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let app = try await Self.approvedApp(client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             // when
@@ -120,7 +120,7 @@ import Testing
     @Test func refusalsNameEveryReasonAndStoreNoReport() async throws {
         let bank = try await TestBank.make()
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let token = try await client.apiToken("Q0001", bank: bank)
             let (_, consent) = try await Self.fileConsent(client, token: token)
             let consentID = try #require(consent["id"] as? String)
@@ -144,7 +144,7 @@ import Testing
         let bank = try await TestBank.make()
         try await Self.grantRights(bank)
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let clientApp = try await Self.approvedApp(client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             let consentID = try #require(try await Self.fileConsent(client, token: token, purposes: ["01", "02"]).1["id"] as? String)
@@ -197,7 +197,7 @@ import Testing
         }
         try await Self.grantRights(bank)
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let clientApp = try await Self.approvedApp(client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             let consentID = try #require(try await Self.fileConsent(client, token: token).1["id"] as? String)
@@ -218,7 +218,7 @@ import Testing
     @Test func uploadsAreCheckedByTheirBytes() async throws {
         let bank = try await TestBank.make()
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let token = try await client.apiToken("Q0001", bank: bank)
             // A text file named .pdf is refused; so is an expired validity and a 15-digit ID.
             let (status, problem) = try await Self.fileConsent(client, token: token, file: Data("hello, not a PDF".utf8))
@@ -259,7 +259,7 @@ import Testing
                                                              roles: [.approver], password: TestBank.password)
         try await bank.enrolSecondFactor(approver.id)
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let clientApp = try await Self.approvedApp(client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             // Without a case, purpose 09 is refused on the ordinary route.
@@ -317,7 +317,7 @@ import Testing
             try await bank.enrolSecondFactor(officer.id)
         }
         let app = try await bank.application()
-        try await app.test(.router) { client in
+        try await app.test(.live) { client in
             let headOffice = try await client.apiToken("D0001", bank: bank)
             let branch = try await client.apiToken("D0002", bank: bank)
             let loan = #"{"contractNumber":"HT-9","certificateType":"10","certificateNumber":"\#(Self.subjectID)","organisationCode":"SH","amountYuan":1000,"startsOn":"2026-01-01","maturesOn":"2027-01-01"}"#

@@ -57,7 +57,7 @@ struct TestBank {
         let services = try AppServices.make(arguments)
         try await services.migrate(logger: logger)
         let head = Organisation(id: .random(), code: "HO", name: "总行", kind: .headOffice, parentID: nil,
-                                regionCode: RegionCode("110102")!, networks: [NetworkCIDR("10.10.0.0/16")!])
+                                regionCode: RegionCode("110102")!, networks: [NetworkCIDR("10.10.0.0/16")!, NetworkCIDR("127.0.0.0/8")!, NetworkCIDR("::1/128")!])
         try await services.organisations.create(head, now: clock.now)
         let bank = TestBank(arguments: arguments, services: services, clock: clock, directory: directory)
         for (id, role) in [("A0001", Role.systemAdministrator), ("Q0001", .queryOperator), ("C0001", .complianceAuditor)] {

@@ -58,6 +58,8 @@ public struct AuditEvent: Sendable, Equatable {
         case specialCaseDecided = "special_case.decided"
         case calendarImported = "calendar.imported"
         case policySimulated = "policy.simulated"
+        case exceptionRequested = "exception.requested"
+        case exceptionDecided = "exception.decided"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

@@ -51,6 +51,8 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
     /// The special procedure and its case, when the query was made under one; recorded as such.
     public let procedure: SpecialQueryCase.Procedure?
     public let specialCaseID: SpecialQueryCase.ID?
+    /// The approved exception (授权查询, R-22) the query was made under, when a rule had to be excepted.
+    public let exceptionID: PolicyException.ID?
     public let clientIP: String
     public let requestedAt: Date
     public var status: Status
@@ -62,7 +64,7 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
 
     public init(id: ID, userID: User.ID, organisationID: Organisation.ID, channel: Channel, clientAppID: ClientApp.ID?, subject: SubjectIdentifier,
                 subjectName: String, purpose: QueryPurpose, consentID: Consent.ID?, procedure: SpecialQueryCase.Procedure? = nil,
-                specialCaseID: SpecialQueryCase.ID? = nil, clientIP: String, requestedAt: Date, status: Status,
+                specialCaseID: SpecialQueryCase.ID? = nil, exceptionID: PolicyException.ID? = nil, clientIP: String, requestedAt: Date, status: Status,
                 reasons: [QueryRefusalReason] = [], failure: Failure? = nil, answeredAt: Date? = nil, reportID: StoredReport.ID? = nil) {
         self.id = id
         self.userID = userID
@@ -75,6 +77,7 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
         self.consentID = consentID
         self.procedure = procedure
         self.specialCaseID = specialCaseID
+        self.exceptionID = exceptionID
         self.clientIP = clientIP
         self.requestedAt = requestedAt
         self.status = status

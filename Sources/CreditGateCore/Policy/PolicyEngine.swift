@@ -6,6 +6,11 @@ public struct PolicyReason: Sendable, Equatable {
     public let reason: QueryRefusalReason
     public let exceptable: Bool
 
+    public init(reason: QueryRefusalReason, exceptable: Bool) {
+        self.reason = reason
+        self.exceptable = exceptable
+    }
+
     public var code: String { reason.code }
 }
 

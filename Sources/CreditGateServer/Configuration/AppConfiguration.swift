@@ -54,6 +54,8 @@ public struct AppConfiguration: Sendable {
     public var sandboxFault: String = "none"
     /// How long the gateway waits for the bureau before answering 504.
     public var bureauTimeout: Duration = .seconds(10)
+    /// How long an approved exception (授权查询) stays usable.
+    public var exceptionValidity: TimeInterval = 30 * 60
 
     public init(
         host: String = "127.0.0.1",
@@ -147,6 +149,11 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError.invalid(key: "bureau.timeoutMilliseconds", reason: "must be 100–120000")
         }
         configuration.bureauTimeout = .milliseconds(bureauTimeout)
+        let exceptionMinutes = reader.int(forKey: "queries.exceptionValidityMinutes", default: 30)
+        guard (1...480).contains(exceptionMinutes) else {
+            throw ConfigurationError.invalid(key: "queries.exceptionValidityMinutes", reason: "must be 1–480")
+        }
+        configuration.exceptionValidity = TimeInterval(exceptionMinutes * 60)
         configuration.consentMaxDocumentBytes = reader.int(forKey: "consents.maxDocumentBytes", default: defaults.consentMaxDocumentBytes)
         guard (1024...50 * 1_048_576).contains(configuration.consentMaxDocumentBytes) else {
             throw ConfigurationError.invalid(key: "consents.maxDocumentBytes", reason: "must be 1024 to 52428800")

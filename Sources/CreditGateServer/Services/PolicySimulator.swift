@@ -10,25 +10,20 @@ public struct PolicySimulator: Sendable {
     let users: any UserRepository
     let organisations: any OrganisationRepository
     let consents: any ConsentRepository
-    let queries: any QueryRepository
-    let networks: any UserNetworkRepository
+    let gate: PolicyGate
     let loans: LoanRegisterService
     let apps: ClientAppService
-    let policy: PolicyService
     let audit: AuditTrail
     let clock: @Sendable () -> Date
 
-    public init(users: any UserRepository, organisations: any OrganisationRepository, consents: any ConsentRepository, queries: any QueryRepository,
-                networks: any UserNetworkRepository, loans: LoanRegisterService, apps: ClientAppService, policy: PolicyService, audit: AuditTrail,
-                clock: @escaping @Sendable () -> Date) {
+    init(users: any UserRepository, organisations: any OrganisationRepository, consents: any ConsentRepository, gate: PolicyGate,
+         loans: LoanRegisterService, apps: ClientAppService, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.users = users
         self.organisations = organisations
         self.consents = consents
-        self.queries = queries
-        self.networks = networks
+        self.gate = gate
         self.loans = loans
         self.apps = apps
-        self.policy = policy
         self.audit = audit
         self.clock = clock
     }
@@ -83,14 +78,9 @@ public struct PolicySimulator: Sendable {
             user: user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent,
             hasActiveLoan: purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: at) : false, at: at
         ))
-        let day = CalendarDate(at).description
-        let userScope = "user:\(user.id.rawValue)", unitScope = "organisation:\(unit.id.rawValue)"
-        let used = try await queries.usedToday([userScope, unitScope], day: day)
-        let decision = PolicyEngine.decide(PolicyFacts(
-            admission: admission.reasons, subject: subject, purpose: purpose, at: at, clientAddress: question.ip.trimmingCharacters(in: .whitespaces),
-            policy: try await policy.effectivePolicy(for: unit.id), calendar: try await policy.workingCalendar(),
-            queriesTodayByUser: used[userScope] ?? 0, queriesTodayByOrganisation: used[unitScope] ?? 0, organisationRegion: unit.regionCode,
-            allowedNetworks: try await networks.networks(of: user.id) + unit.networks
+        let decision = PolicyEngine.decide(try await gate.facts(
+            admission: admission.reasons, user: user, unit: unit, subject: subject, purpose: purpose, at: at,
+            clientAddress: question.ip.trimmingCharacters(in: .whitespaces)
         ))
         try await audit.record(AuditEvent(
             kind: .policySimulated, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP,

@@ -16,6 +16,8 @@ public struct QueryService: Sendable {
     let loans: LoanRegisterService
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
+    let exceptions: any PolicyExceptionRepository
+    let gate: PolicyGate
     let bureau: any CreditBureau
     let sealer: EnvelopeSealer
     let audit: AuditTrail
@@ -23,7 +25,8 @@ public struct QueryService: Sendable {
     let logger: Logger
 
     public init(queries: any QueryRepository, consents: any ConsentRepository, organisations: any OrganisationRepository, loans: LoanRegisterService,
-                apps: ClientAppService, specialCases: SpecialQueryCaseService, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
+                apps: ClientAppService, specialCases: SpecialQueryCaseService, exceptions: any PolicyExceptionRepository, policy: PolicyService,
+                networks: any UserNetworkRepository, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
                 logger: Logger) {
         self.queries = queries
         self.consents = consents
@@ -31,6 +34,8 @@ public struct QueryService: Sendable {
         self.loans = loans
         self.apps = apps
         self.specialCases = specialCases
+        self.exceptions = exceptions
+        self.gate = PolicyGate(policy: policy, queries: queries, networks: networks)
         self.bureau = bureau
         self.sealer = sealer
         self.audit = audit
@@ -52,10 +57,12 @@ public struct QueryService: Sendable {
         /// `state_organ` or `internal_staff` for a query under the special procedure, with its approved case.
         public var procedure: String?
         public var specialCaseID: String?
+        /// The approved exception (授权查询) the query is made under, when the policy needs one.
+        public var exceptionID: String?
 
         public init(certificateType: String, certificateNumber: String, subjectName: String, purpose: String, consentID: String?,
                     channel: CreditQuery.Channel, appID: String? = nil, appSecret: String? = nil, procedure: String? = nil,
-                    specialCaseID: String? = nil) {
+                    specialCaseID: String? = nil, exceptionID: String? = nil) {
             self.certificateType = certificateType
             self.certificateNumber = certificateNumber
             self.subjectName = subjectName
@@ -66,19 +73,35 @@ public struct QueryService: Sendable {
             self.appSecret = appSecret
             self.procedure = procedure
             self.specialCaseID = specialCaseID
+            self.exceptionID = exceptionID
         }
     }
 
-    /// The query as recorded, with the audit-log index of its decision.
+    /// The query as recorded, with the audit-log index of its decision and what the policy engine decided:
+    /// `approval_required` means a supervisor may except the reasons (授权查询, R-22).
     public struct Outcome: Sendable {
         public let query: CreditQuery
         public let decisionLogIndex: UInt64
+        public let decision: PolicyDecision
     }
 
-    /// Runs the query. A refusal is an outcome, not an error; bureau failures throw 502/504 problems after the
-    /// query is recorded as failed.
-    public func run(_ request: Request, by actor: AuthenticatedUser, clientIP: String) async throws -> Outcome {
-        let now = clock()
+    /// A query request read and decided, before anything is stored: what a real query, an exception request and
+    /// their explanations rest on.
+    struct Evaluation: Sendable {
+        let subject: SubjectIdentifier
+        let subjectName: String
+        let purpose: QueryPurpose
+        let procedure: SpecialQueryCase.Procedure?
+        let app: ClientApp?
+        let consent: Consent?
+        let specialCase: SpecialQueryCase?
+        let unit: Organisation
+        let facts: PolicyFacts
+        let decision: PolicyDecision
+    }
+
+    /// Validates the request and reads its facts in one place, then asks admission and the policy engine.
+    func evaluate(_ request: Request, by actor: AuthenticatedUser, clientIP: String, at now: Date) async throws -> Evaluation {
         let subject = try SubjectInput.identifier(type: request.certificateType, number: request.certificateNumber, today: now)
         guard let purpose = QueryPurpose(rawValue: request.purpose.trimmingCharacters(in: .whitespaces)) else {
             throw CreditGateError(.validationFailed, detailKey: "query_purpose_unknown", cause: "unknown purpose code")
@@ -94,7 +117,6 @@ public struct QueryService: Sendable {
             }
             procedure = named
         }
-        // The facts, read in one place.
         var app: ClientApp?
         var appRefusal: ClientAppRefusal?
         if request.channel == .api {
@@ -103,51 +125,112 @@ public struct QueryService: Sendable {
         let consent = try await citedConsent(request.consentID, for: actor)
         let hasActiveLoan = purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: now) : false
         let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID, of: actor)
-        var decision = QueryAdmission.decide(QueryAdmissionFacts(
+        let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
             procedure: procedure, specialCase: specialCase, at: now
         ))
+        guard let unit = try await organisations.find(actor.user.organisationID) else {
+            throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")
+        }
+        let facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, subject: subject, purpose: purpose, at: now,
+                                         clientAddress: clientIP)
+        return Evaluation(subject: subject, subjectName: subjectName, purpose: purpose, procedure: procedure, app: app, consent: consent,
+                          specialCase: specialCase, unit: unit, facts: facts, decision: PolicyEngine.decide(facts))
+    }
+
+    /// Runs the query. A refusal is an outcome, not an error; bureau failures throw 502/504 problems after the
+    /// query is recorded as failed.
+    public func run(_ request: Request, by actor: AuthenticatedUser, clientIP: String) async throws -> Outcome {
+        let now = clock()
+        let evaluation = try await evaluate(request, by: actor, clientIP: clientIP, at: now)
+        let (subject, purpose, app, consent, specialCase) = (evaluation.subject, evaluation.purpose, evaluation.app, evaluation.consent, evaluation.specialCase)
         let queryID = CreditQuery.ID.random()
-        // An approved case allows one query: the first of two at once takes it, the other is refused.
+        var decision = evaluation.decision
+        // A decision that needs approval goes ahead under an approved exception that covers every reason.
+        var exception: PolicyException?
+        var excepted: Set<PolicyRule> = []
+        if case .approvalRequired(let reasons) = decision, let cited = try await citedException(request.exceptionID, of: actor) {
+            let firing = Set(reasons.compactMap { PolicyRule(rawValue: $0.code) })
+            if let problem = cited.problem(for: actor.user.id, subject: subject, purpose: purpose, consent: consent?.id, firing: firing, at: now) {
+                decision = .block(reasons + [PolicyReason(reason: QueryRefusalReason(code: problem), exceptable: false)])
+            } else {
+                exception = cited
+                excepted = firing
+                decision = .allow
+            }
+        }
+        // An approved case or exception allows one query: the first of two at once takes it, the other is refused.
         var consumedCase: SpecialQueryCase.ID?
-        if decision.isAllowed, let specialCase {
+        var consumedException: PolicyException.ID?
+        if decision == .allow, let specialCase {
             if try await specialCases.use(specialCase.id, by: queryID) {
                 consumedCase = specialCase.id
             } else {
-                decision = .refused([QueryRefusalReason(code: "special_case_used")])
+                decision = .block([PolicyReason(reason: QueryRefusalReason(code: "special_case_used"), exceptable: false)])
             }
+        }
+        if decision == .allow, let exception {
+            if try await exceptions.use(exception.id, by: queryID, at: now) {
+                consumedException = exception.id
+            } else {
+                decision = .block([PolicyReason(reason: QueryRefusalReason(code: "exception_used"), exceptable: false)])
+            }
+        }
+        func giveBack() async {
+            if let consumedCase { try? await specialCases.release(consumedCase, from: queryID) }
+            if let consumedException { try? await exceptions.release(consumedException, from: queryID, at: now) }
         }
         var query = CreditQuery(
             id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
-            subject: subject, subjectName: subjectName, purpose: purpose, consentID: consent?.id, procedure: procedure,
-            specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now,
-            status: decision.isAllowed ? .pending : .refused, reasons: decision.reasons
+            subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
+            specialCaseID: specialCase?.id, exceptionID: consumedException, clientIP: clientIP, requestedAt: now,
+            status: decision == .allow ? .pending : .refused, reasons: decision.reasons.map(\.reason)
         )
+        // An admitted query takes its places in today's counters and is recorded in one transaction (R-21: caps exact
+        // under concurrency); when a concurrent query took the last place, this one is refused for the cap.
+        if decision == .allow {
+            let caps = PolicyGate.caps(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
+            if try await !queries.recordCounted(query, against: caps) {
+                await giveBack()
+                consumedCase = nil
+                consumedException = nil
+                let reasons = try await gate.capReasons(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
+                decision = .block(reasons.map { PolicyReason(reason: $0, exceptable: false) })
+                query = CreditQuery(
+                    id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
+                    subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
+                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: reasons
+                )
+            }
+        }
         let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
-        // The decision is durable in the log before anything else happens: if the log cannot take it, nothing does,
-        // and a case taken for this query is given back.
+        // The decision is durable in the log before the bureau is asked: if the log cannot take it, nothing goes out,
+        // an admitted query ends failed, and a case or exception taken for it is given back.
         let decisionIndex: UInt64
         do {
             decisionIndex = try await audit.record(AuditEvent(
             kind: .queryDecided, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
             clientApp: app?.id.rawValue ?? (request.channel == .api ? "unknown" : "console"), subjectHash: subjectHash,
             consentID: consent?.id.rawValue ?? request.consentID.map { String($0.prefix(64)) }, purposeCode: purpose.code,
-            outcome: decision.isAllowed ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
+            outcome: decision == .allow ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
             details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue,
-                      "procedure": procedure?.rawValue ?? "standard", "special_case": specialCase?.id.rawValue ?? ""]
+                      "procedure": evaluation.procedure?.rawValue ?? "standard", "special_case": specialCase?.id.rawValue ?? "",
+                      "decision": decision.code, "exception": consumedException?.rawValue ?? ""]
             ))
         } catch {
-            if let consumedCase { try? await specialCases.release(consumedCase, from: queryID) }
+            await giveBack()
+            if query.status == .pending { try? await queries.fail(query.id, failure: .storage, at: clock()) }
             throw error
         }
-        try await queries.record(query)
-        guard decision.isAllowed else { return Outcome(query: query, decisionLogIndex: decisionIndex) }
+        guard decision == .allow else {
+            try await queries.record(query)
+            return Outcome(query: query, decisionLogIndex: decisionIndex, decision: decision)
+        }
 
-        let organisation = try await organisations.find(actor.user.organisationID)
         let bureauRequest = BureauRequest(
             subject: BureauSubject(kind: subject.type.subjectKind, certificateType: subject.type.rawValue, certificateNumber: subject.number,
-                                   name: subjectName),
-            purposeCode: purpose.code, operatorEmployeeID: actor.user.employeeID, organisationCode: organisation?.code ?? "",
+                                   name: evaluation.subjectName),
+            purposeCode: purpose.code, operatorEmployeeID: actor.user.employeeID, organisationCode: evaluation.unit.code,
             queryReference: query.id.rawValue
         )
         // One call, never repeated by the gateway: every request that reaches the bureau becomes a query record on
@@ -184,7 +267,7 @@ public struct QueryService: Sendable {
         query.status = .answered
         query.answeredAt = stored.storedAt
         query.reportID = stored.id
-        return Outcome(query: query, decisionLogIndex: decisionIndex)
+        return Outcome(query: query, decisionLogIndex: decisionIndex, decision: decision)
     }
 
     /// Marks the query failed first (so that it never stays pending), then records why; when the log cannot take
@@ -217,6 +300,14 @@ public struct QueryService: Sendable {
               let specialCase = try await specialCases.find(SpecialQueryCase.ID(text.lowercased())), specialCase.requestedBy == actor.user.id
         else { return nil }
         return specialCase
+    }
+
+    /// The exception a query cites, if it is the querier's own; anyone else's is treated as none.
+    func citedException(_ text: String?, of actor: AuthenticatedUser) async throws -> PolicyException? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 64,
+              let exception = try await exceptions.find(PolicyException.ID(text.lowercased())), exception.requestedBy == actor.user.id
+        else { return nil }
+        return exception
     }
 
     public func queries(of actor: AuthenticatedUser, limit: Int = 100) async throws -> [CreditQuery] {

@@ -24,6 +24,7 @@ public enum Migrations {
         Migration0003PeopleAndAccess.migration,
         Migration0004ConsentAndQueries.migration,
         Migration0005Policy.migration,
+        Migration0006PolicyExceptions.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

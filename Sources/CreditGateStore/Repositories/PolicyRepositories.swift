@@ -122,3 +122,149 @@ public struct SQLUserNetworkRepository: UserNetworkRepository {
         }
     }
 }
+
+/// Exception requests (授权查询, R-22).
+public protocol PolicyExceptionRepository: Sendable {
+    func create(_ exception: PolicyException) async throws
+    func find(_ id: PolicyException.ID) async throws -> PolicyException?
+    /// Requests made by the user, newest first.
+    func exceptions(requestedBy user: User.ID, limit: Int) async throws -> [PolicyException]
+    /// Requests of the given units (all when `nil`), newest first.
+    func exceptions(in units: Set<Organisation.ID>?, limit: Int) async throws -> [PolicyException]
+    /// A value that changes whenever a request of the user's, or of the units, is made or changes state: what a
+    /// live queue watches instead of reloading the requests themselves.
+    func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?) async throws -> String
+    /// Writes a decision only while the request is still pending; `false` when someone decided first.
+    func decide(_ exception: PolicyException) async throws -> Bool
+    /// Marks an approved request used by the query, once: `false` when it was used already (two queries at once).
+    func use(_ id: PolicyException.ID, by query: CreditQuery.ID, at time: Date) async throws -> Bool
+    /// Gives an approval back when the query that took it never came to be.
+    func release(_ id: PolicyException.ID, from query: CreditQuery.ID, at time: Date) async throws
+}
+
+public struct SQLPolicyExceptionRepository: PolicyExceptionRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static let columns = [
+        "id", "requested_by", "organisation_id", "subject_type", "subject_number", "subject_name", "purpose", "consent_id", "reasons",
+        "justification", "risks", "client_ip", "requested_at", "lapses_at", "status", "updated_at",
+        "decided_by", "decided_at", "decision_note", "on_site_verification", "expires_at", "used_by_query",
+    ]
+
+    public func create(_ exception: PolicyException) async throws {
+        try await database.transaction { connection in
+            try await connection.insert(into: "policy_exceptions").columns(Array(Self.columns.prefix(16)))
+                .values(SQLBind(exception.id.rawValue), SQLBind(exception.requestedBy.rawValue), SQLBind(exception.organisationID.rawValue),
+                        SQLBind(exception.subject.type.rawValue), SQLBind(exception.subject.number), SQLBind(exception.subjectName),
+                        SQLBind(exception.purpose.code), SQLBind(exception.consentID?.rawValue), SQLBind(SQLQueryRepository.encode(exception.reasons)),
+                        SQLBind(exception.justification), SQLBind(exception.risks.map(\.rawValue).joined(separator: ",")), SQLBind(exception.clientIP),
+                        SQLBind(exception.requestedAt.storedMilliseconds), SQLBind(exception.lapsesAt.storedMilliseconds),
+                        SQLBind(exception.status.rawValue), SQLBind(exception.requestedAt.storedMilliseconds))
+                .run()
+        }
+    }
+
+    public func find(_ id: PolicyException.ID) async throws -> PolicyException? {
+        try await load { $0.where("id", .equal, SQLBind(id.rawValue)) }.first
+    }
+
+    public func exceptions(requestedBy user: User.ID, limit: Int) async throws -> [PolicyException] {
+        try await load { $0.where("requested_by", .equal, SQLBind(user.rawValue)).orderBy("requested_at", .descending).orderBy("id").limit(limit) }
+    }
+
+    public func exceptions(in units: Set<Organisation.ID>?, limit: Int) async throws -> [PolicyException] {
+        if let units, units.isEmpty { return [] }
+        return try await load { query in
+            var query = query
+            if let units { query = query.where("organisation_id", .in, SQLBind.group(units.map(\.rawValue).sorted())) }
+            return query.orderBy("requested_at", .descending).orderBy("id").limit(limit)
+        }
+    }
+
+    public func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?) async throws -> String {
+        try await database.withConnection { connection in
+            var query = connection.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+                .column(SQLFunction("MAX", args: SQLColumn("updated_at")), as: "latest").from("policy_exceptions")
+            query = query.where { group in
+                var group = group.where("requested_by", .equal, SQLBind(user.rawValue))
+                if let units {
+                    if !units.isEmpty { group = group.orWhere("organisation_id", .in, SQLBind.group(units.map(\.rawValue).sorted())) }
+                } else {
+                    group = group.orWhere(SQLLiteral.boolean(true))
+                }
+                return group
+            }
+            guard let row = try await query.first() else { return "0" }
+            return "\(try row.decode(column: "n", as: Int64.self))-\(try row.decode(column: "latest", as: Int64?.self) ?? 0)"
+        }
+    }
+
+    public func decide(_ exception: PolicyException) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update("policy_exceptions")
+                .set("status", to: SQLBind(exception.status.rawValue)).set("decided_by", to: SQLBind(exception.decidedBy?.rawValue))
+                .set("decided_at", to: SQLBind(exception.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(exception.decisionNote))
+                .set("on_site_verification", to: SQLBind(exception.onSiteVerification))
+                .set("expires_at", to: SQLBind(exception.expiresAt?.storedMilliseconds))
+                .set("updated_at", to: SQLBind((exception.decidedAt ?? exception.requestedAt).storedMilliseconds))
+                .where("id", .equal, SQLBind(exception.id.rawValue)).where("status", .equal, SQLBind(PolicyException.Status.pending.rawValue))
+                .returning("id").all().count == 1
+        }
+    }
+
+    public func use(_ id: PolicyException.ID, by query: CreditQuery.ID, at time: Date) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update("policy_exceptions")
+                .set("status", to: SQLBind(PolicyException.Status.used.rawValue)).set("used_by_query", to: SQLBind(query.rawValue))
+                .set("updated_at", to: SQLBind(time.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(PolicyException.Status.approved.rawValue))
+                .where("expires_at", .greaterThan, SQLBind(time.storedMilliseconds))
+                .returning("id").all().count == 1
+        }
+    }
+
+    public func release(_ id: PolicyException.ID, from query: CreditQuery.ID, at time: Date) async throws {
+        try await database.transaction { connection in
+            try await connection.update("policy_exceptions")
+                .set("status", to: SQLBind(PolicyException.Status.approved.rawValue)).set("used_by_query", to: SQLLiteral.null)
+                .set("updated_at", to: SQLBind(time.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue)).where("used_by_query", .equal, SQLBind(query.rawValue))
+                .run()
+        }
+    }
+
+    private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [PolicyException] {
+        try await database.withConnection { connection in
+            try await filter(connection.select().columns(Self.columns).from("policy_exceptions")).all().map { row in
+                guard let type = CertificateType(rawValue: try row.decode(column: "subject_type", as: String.self)),
+                      let purpose = QueryPurpose(rawValue: try row.decode(column: "purpose", as: String.self)),
+                      let status = PolicyException.Status(rawValue: try row.decode(column: "status", as: String.self)),
+                      let reasons = SQLQueryRepository.decodeReasons(try row.decode(column: "reasons", as: String.self))
+                else { throw StoreError.corruptRow("policy_exceptions") }
+                return PolicyException(
+                    id: PolicyException.ID(try row.decode(column: "id", as: String.self)),
+                    requestedBy: User.ID(try row.decode(column: "requested_by", as: String.self)),
+                    organisationID: Organisation.ID(try row.decode(column: "organisation_id", as: String.self)),
+                    subject: SubjectIdentifier(type: type, number: try row.decode(column: "subject_number", as: String.self)),
+                    subjectName: try row.decode(column: "subject_name", as: String.self), purpose: purpose,
+                    consentID: try row.decode(column: "consent_id", as: String?.self).map(Consent.ID.init), reasons: reasons,
+                    justification: try row.decode(column: "justification", as: String.self),
+                    risks: try row.decode(column: "risks", as: String.self).split(separator: ",").compactMap { PolicyException.Risk(rawValue: String($0)) },
+                    clientIP: try row.decode(column: "client_ip", as: String.self),
+                    requestedAt: Date(storedMilliseconds: try row.decode(column: "requested_at", as: Int64.self)),
+                    lapsesAt: Date(storedMilliseconds: try row.decode(column: "lapses_at", as: Int64.self)), status: status,
+                    decidedBy: try row.decode(column: "decided_by", as: String?.self).map(User.ID.init),
+                    decidedAt: try row.decode(column: "decided_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+                    decisionNote: try row.decode(column: "decision_note", as: String?.self),
+                    onSiteVerification: try row.decode(column: "on_site_verification", as: String?.self),
+                    expiresAt: try row.decode(column: "expires_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+                    usedByQuery: try row.decode(column: "used_by_query", as: String?.self).map(CreditQuery.ID.init)
+                )
+            }
+        }
+    }
+}

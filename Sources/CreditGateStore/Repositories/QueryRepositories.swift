@@ -154,7 +154,7 @@ public struct SQLQueryRepository: QueryRepository {
 
     static let columns = [
         "id", "user_id", "organisation_id", "channel", "client_app_id", "subject_type", "subject_number", "subject_name", "purpose", "consent_id",
-        "procedure", "special_case_id", "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id",
+        "procedure", "special_case_id", "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id", "exception_id",
     ]
 
     public func record(_ query: CreditQuery) async throws {
@@ -170,7 +170,7 @@ public struct SQLQueryRepository: QueryRepository {
                     SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
                     SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
                     SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
-                    SQLBind(query.reportID?.rawValue))
+                    SQLBind(query.reportID?.rawValue), SQLBind(query.exceptionID?.rawValue))
             .run()
     }
 
@@ -326,6 +326,7 @@ public struct SQLQueryRepository: QueryRepository {
                     consentID: try row.decode(column: "consent_id", as: String?.self).map(Consent.ID.init),
                     procedure: try row.decode(column: "procedure", as: String?.self).flatMap(SpecialQueryCase.Procedure.init(rawValue:)),
                     specialCaseID: try row.decode(column: "special_case_id", as: String?.self).map(SpecialQueryCase.ID.init),
+                    exceptionID: try row.decode(column: "exception_id", as: String?.self).map(PolicyException.ID.init),
                     clientIP: try row.decode(column: "client_ip", as: String.self),
                     requestedAt: Date(storedMilliseconds: try row.decode(column: "requested_at", as: Int64.self)),
                     status: status, reasons: reasons,
