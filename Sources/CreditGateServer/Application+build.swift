@@ -195,7 +195,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         suspension: services.suspension, responsibility: services.responsibility, clock: services.clock
     ).addRoutes(to: router.group("api/v1"))
     QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                       specialCases: services.specialCases, clock: services.clock)
+                       specialCases: services.specialCases, exceptions: services.exceptions, clock: services.clock)
         .addRoutes(to: router.group("api/v1"))
     PolicyAPIController(policy: services.policy, simulator: services.simulator).addRoutes(to: router.group("api/v1"))
     AuditLogController(

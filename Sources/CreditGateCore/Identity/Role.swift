@@ -94,6 +94,9 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case clientAppsManage = "client_apps.manage"
     /// Decide a state-organ or internal-staff case of one's own unit or a unit below; never one's own.
     case specialCasesApprove = "special_cases.approve"
+    /// Decide a request to except a query from the policy (授权查询, R-22) of one's own unit or a unit below; never
+    /// one's own.
+    case exceptionsApprove = "exceptions.approve"
     /// See the policy of the units in scope (caps, hours, region, exceptions), its history, and the holiday calendar.
     case policyRead = "policy.read"
     /// Change the policy of a unit in one's own subtree (any unit for a system administrator).
@@ -128,7 +131,7 @@ public struct PermissionMatrix: Sendable {
             .policySimulate,
         ],
         .queryOperator: [.consoleUse, .profileUpdate, .examTake, .consentsUpload, .consentsRead, .consentsWithdraw, .queriesMake, .loansRead],
-        .approver: [.consoleUse, .profileUpdate, .specialCasesApprove],
+        .approver: [.consoleUse, .profileUpdate, .specialCasesApprove, .exceptionsApprove],
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
             .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead, .policyRead,

@@ -308,6 +308,7 @@ extension Catalogue {
         "exception_refusal_not_approver": "只有申请人所在机构或上级机构的审批人可以审批。",
         "exception_refusal_note_required": "拒绝时请填写意见。",
         "exception_refusal_on_site_required": "该申请须现场核实：批准前请填写核实情况（至少 5 个字符）。",
+        "permission_exceptions.approve": "审批授权查询",
     ]
 
     static let consentEN: [String: String] = [
@@ -617,5 +618,6 @@ extension Catalogue {
         "exception_refusal_not_approver": "Only an approver of the requester's unit or a unit above may decide.",
         "exception_refusal_note_required": "Give a note when refusing.",
         "exception_refusal_on_site_required": "This request must be verified on site: record what you verified (at least 5 characters) before approving.",
+        "permission_exceptions.approve": "Decide exception requests (authorised queries)",
     ]
 }

@@ -97,6 +97,12 @@ public struct PolicyException: Sendable, Equatable, Identifiable {
         }
     }
 
+    /// The state as a person should read it at `time`: a pending request past its day, or an approval past its
+    /// expiry, has `lapsed`.
+    public func state(at time: Date) -> String {
+        isStale(at: time) ? "lapsed" : status.rawValue
+    }
+
     /// The shortest and longest justification accepted, in characters.
     public static let justificationLength = 5...1000
 

@@ -17,6 +17,7 @@ struct QueryAPIController {
     let loans: LoanRegisterService
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
+    let exceptions: PolicyExceptionService
     let clock: @Sendable () -> Date
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -34,6 +35,11 @@ struct QueryAPIController {
         group.group().add(middleware: RequirePermission(.queriesMake)).post("special-cases", use: openCase)
         group.group().add(middleware: RequirePermission(.consoleUse)).get("special-cases", use: caseList)
         group.group().add(middleware: RequirePermission(.specialCasesApprove)).post("special-cases/{id}/decisions", use: decideCase)
+        group.group().add(middleware: RequirePermission(.queriesMake)).post("exceptions", use: requestException)
+        group.group().add(middleware: RequirePermission(.consoleUse))
+            .get("exceptions", use: exceptionList)
+            .get("exceptions/{id}", use: exceptionDetail)
+        group.group().add(middleware: RequirePermission(.exceptionsApprove)).post("exceptions/{id}/decisions", use: decideException)
         group.group().add(middleware: RequirePermission(.loansRead)).get("loans", use: loanList)
         group.group().add(middleware: RequirePermission(.loansManage))
             .post("loans", use: recordLoan)
@@ -101,7 +107,7 @@ struct QueryAPIController {
             certificateType: body.certificateType, certificateNumber: body.certificateNumber, subjectName: body.subjectName,
             purpose: body.purpose, consentID: body.consentId, channel: .api,
             appID: request.headers[.clientAppID], appSecret: request.headers[.clientAppSecret],
-            procedure: body.procedure, specialCaseID: body.specialCaseId
+            procedure: body.procedure, specialCaseID: body.specialCaseId, exceptionID: body.exceptionId
         ), by: try context.requireIdentity(), clientIP: context.clientIP)
         let dto = QueryDTO(outcome.query, decisionLogIndex: outcome.decisionLogIndex)
         guard outcome.query.status == .refused else {
@@ -111,8 +117,12 @@ struct QueryAPIController {
         }
         return ProblemRenderer.problemResponse(
             kind: .queryRefused, detailKey: "query_refused_detail", language: context.language, requestID: context.requestID,
-            extensions: ["queryId": dto.queryId, "decision": "refused", "decisionLogIndex": outcome.decisionLogIndex,
-                         "reasons": dto.reasons.map { ["code": $0.code, "message": ["zh": $0.message.zh, "en": $0.message.en], "facts": $0.facts] }]
+            extensions: ["queryId": dto.queryId, "decision": "refused", "policyDecision": outcome.decision.code,
+                         "decisionLogIndex": outcome.decisionLogIndex,
+                         "reasons": outcome.decision.reasons.map { reason in
+                             ["code": reason.code, "message": ["zh": reason.reason.message(in: .zhCN), "en": reason.reason.message(in: .en)],
+                              "facts": reason.reason.facts, "exceptable": reason.exceptable] as [String: any Sendable]
+                         }]
         )
     }
 
@@ -147,6 +157,37 @@ struct QueryAPIController {
         }
         return SpecialCaseDTO(try await specialCases.decide(try Self.id(context), approve: body.decision == "approve", note: body.note ?? "",
                                                             by: try context.requireIdentity(), clientIP: context.clientIP))
+    }
+
+    // MARK: Exceptions (授权查询, R-22)
+
+    @Sendable func requestException(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ExceptionDTO> {
+        let body = try await JSONBody.decode(ExceptionRequestBody.self, from: request, context: context)
+        let exception = try await exceptions.request(QueryService.Request(
+            certificateType: body.certificateType, certificateNumber: body.certificateNumber, subjectName: body.subjectName, purpose: body.purpose,
+            consentID: body.consentId, channel: .console
+        ), justification: body.justification, by: try context.requireIdentity(), clientIP: context.clientIP)
+        return EditedResponse(status: .created, response: ExceptionDTO(exception, at: exception.requestedAt))
+    }
+
+    @Sendable func exceptionList(_ request: Request, context: AppRequestContext) async throws -> ExceptionList {
+        let (own, toReview) = try await exceptions.exceptions(for: try context.requireIdentity())
+        let now = clock()
+        return ExceptionList(own: own.map { ExceptionDTO($0, at: now) }, toReview: toReview.map { ExceptionDTO($0, at: now) })
+    }
+
+    @Sendable func exceptionDetail(_ request: Request, context: AppRequestContext) async throws -> ExceptionDTO {
+        ExceptionDTO(try await exceptions.exception(try Self.id(context), for: try context.requireIdentity()), at: clock())
+    }
+
+    @Sendable func decideException(_ request: Request, context: AppRequestContext) async throws -> ExceptionDTO {
+        let body = try await JSONBody.decode(ExceptionDecisionBody.self, from: request, context: context)
+        guard ["approve", "refuse"].contains(body.decision) else {
+            throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "unknown decision")
+        }
+        let decided = try await exceptions.decide(try Self.id(context), approve: body.decision == "approve", note: body.note ?? "",
+                                                  onSite: body.onSiteVerification ?? "", by: try context.requireIdentity(), clientIP: context.clientIP)
+        return ExceptionDTO(decided, at: clock())
     }
 
     // MARK: Loan register

@@ -73,6 +73,8 @@ struct QueryRequestBody: Decodable {
     let consentId: String?
     let procedure: String?
     let specialCaseId: String?
+    /// An approved exception (授权查询) the query is made under.
+    let exceptionId: String?
 }
 
 /// A reason in both languages, as every decision carries it.
@@ -101,6 +103,7 @@ struct QueryDTO: ResponseEncodable {
     let consentId: String?
     let procedure: String
     let specialCaseId: String?
+    let exceptionId: String?
     let requestedAt: Date
     let answeredAt: Date?
     /// Where the querier sees the query and, once it is answered, its report: the console, never this API.
@@ -120,6 +123,7 @@ struct QueryDTO: ResponseEncodable {
         self.consentId = query.consentID?.rawValue
         self.procedure = query.procedure?.rawValue ?? "standard"
         self.specialCaseId = query.specialCaseID?.rawValue
+        self.exceptionId = query.exceptionID?.rawValue
         self.requestedAt = query.requestedAt
         self.answeredAt = query.answeredAt
         self.view = "/console/queries/\(query.id.rawValue)"
@@ -277,4 +281,79 @@ struct SpecialCaseDTO: ResponseEncodable {
 struct SpecialCaseList: ResponseEncodable {
     let own: [SpecialCaseDTO]
     let toReview: [SpecialCaseDTO]
+}
+
+struct ExceptionRequestBody: Decodable {
+    let certificateType: String
+    let certificateNumber: String
+    let subjectName: String
+    let purpose: String
+    let consentId: String?
+    let justification: String
+}
+
+struct ExceptionDecisionBody: Decodable {
+    let decision: String
+    let note: String?
+    /// What the approver verified on site (现场核实), required to approve a high-risk request.
+    let onSiteVerification: String?
+}
+
+/// A high-risk pattern that calls for on-site verification, in both languages.
+struct RiskDTO: Encodable {
+    let code: String
+    let message: BilingualText
+}
+
+struct ExceptionDTO: ResponseEncodable {
+    let id: String
+    let requestedBy: String
+    let organisationId: String
+    let subject: SubjectDTO
+    let purpose: String
+    let consentId: String?
+    let reasons: [ReasonDTO]
+    let justification: String
+    let risks: [RiskDTO]
+    let onSiteVerificationRequired: Bool
+    let requestedAt: Date
+    let lapsesAt: Date
+    /// `pending`, `approved`, `refused`, `used`, or `lapsed` when a pending request's day or an approval's time
+    /// has run out.
+    let status: String
+    let decidedBy: String?
+    let decidedAt: Date?
+    let decisionNote: String?
+    let onSiteVerification: String?
+    let expiresAt: Date?
+    let usedByQuery: String?
+
+    init(_ exception: PolicyException, at time: Date) {
+        self.id = exception.id.rawValue
+        self.requestedBy = exception.requestedBy.rawValue
+        self.organisationId = exception.organisationID.rawValue
+        self.subject = SubjectDTO(exception.subject, name: exception.subjectName)
+        self.purpose = exception.purpose.code
+        self.consentId = exception.consentID?.rawValue
+        self.reasons = exception.reasons.map(ReasonDTO.init)
+        self.justification = exception.justification
+        self.risks = exception.risks.map {
+            RiskDTO(code: $0.rawValue, message: BilingualText(zh: Localizer(.zhCN)($0.nameKey), en: Localizer(.en)($0.nameKey)))
+        }
+        self.onSiteVerificationRequired = exception.requiresOnSiteVerification
+        self.requestedAt = exception.requestedAt
+        self.lapsesAt = exception.lapsesAt
+        self.status = exception.state(at: time)
+        self.decidedBy = exception.decidedBy?.rawValue
+        self.decidedAt = exception.decidedAt
+        self.decisionNote = exception.decisionNote
+        self.onSiteVerification = exception.onSiteVerification
+        self.expiresAt = exception.expiresAt
+        self.usedByQuery = exception.usedByQuery?.rawValue
+    }
+}
+
+struct ExceptionList: ResponseEncodable {
+    let own: [ExceptionDTO]
+    let toReview: [ExceptionDTO]
 }

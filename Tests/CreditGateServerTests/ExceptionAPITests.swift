@@ -1,0 +1,162 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import CreditGateServer
+
+/// 授权查询 (R-22) through HTTP: a query the policy routes to approval, the request with its reason, the approver's
+/// decision, one use, expiry, and the audit log of each step.
+@Suite struct ExceptionAPITests {
+    static func codes(_ body: [String: Any]) -> [String] {
+        ((body["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
+    }
+
+    static func requestException(_ client: some TestClientProtocol, token: String, consentID: String, purpose: String = "02",
+                                 justification: String = "客户在柜台等候办理，需当日审批") async throws -> (HTTPResponse.Status, [String: Any]) {
+        try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions", token: token, body: """
+            {"certificateType":"10","certificateNumber":"\(QueryPathTests.subjectID)","subjectName":"张三","purpose":"\(purpose)",
+             "consentId":"\(consentID)","justification":"\(justification)"}
+            """)
+    }
+
+    static func query(_ client: some TestClientProtocol, token: String, consentID: String, app: (String, String), purpose: String = "02",
+                      exceptionID: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+        let body = #"{"certificateType":"10","certificateNumber":"\#(QueryPathTests.subjectID)","subjectName":"张三","purpose":"\#(purpose)","consentId":"\#(consentID)","exceptionId":"\#(exceptionID)"}"#
+        return try await client.execute(uri: "/api/v1/queries", method: .post,
+                                        headers: [.authorization: "Bearer \(token)", .contentType: "application/json", .clientAppID: app.0,
+                                                  .clientAppSecret: app.1],
+                                        body: ByteBuffer(string: body)) { response in
+            (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+        }
+    }
+
+    static func openApprover(_ bank: TestBank, _ employeeID: String = "P0001") async throws {
+        let approver = try await bank.services.accounts.open(employeeID: employeeID, displayName: "审批\(employeeID)", organisationCode: "HO",
+                                                             roles: [.approver], password: TestBank.password)
+        try await bank.enrolSecondFactor(approver.id)
+    }
+
+    @Test func aCappedQueryIsExceptedOnceByAnApproverAndStillCounted() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        try await Self.openApprover(bank)
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
+            let admin = try await client.apiToken("A0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                     body: #"{"userDailyCap":1}"#).0 == .ok)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token, purposes: ["02", "03"]).1["id"] as? String)
+            #expect(try await QueryPathTests.query(client, token: token, consentID: consentID, app: clientApp).0 == .created)
+            // Exactly at the cap the next query needs approval, and says so with every reason.
+            let (capped, refusal) = try await QueryPathTests.query(client, token: token, consentID: consentID, app: clientApp)
+            #expect(capped == .forbidden)
+            #expect(refusal["policyDecision"] as? String == "approval_required" && Self.codes(refusal) == ["daily_cap_user"])
+            #expect((refusal["reasons"] as? [[String: Any]])?.first?["exceptable"] as? Bool == true)
+            // A request needs a reason; then it waits for an approver.
+            #expect(try await Self.requestException(client, token: token, consentID: consentID, justification: " ").0 == .unprocessableContent)
+            let (requested, exception) = try await Self.requestException(client, token: token, consentID: consentID)
+            #expect(requested == .created && exception["status"] as? String == "pending")
+            #expect(Self.codes(exception) == ["daily_cap_user"] && exception["onSiteVerificationRequired"] as? Bool == false)
+            let exceptionID = try #require(exception["id"] as? String)
+            // Not yet approved: still refused. The querier may not decide it.
+            #expect(Self.codes(try await Self.query(client, token: token, consentID: consentID, app: clientApp, exceptionID: exceptionID).1)
+                .contains("exception_not_approved"))
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: token,
+                                                     body: #"{"decision":"approve"}"#).0 == .forbidden)
+            let approver = try await client.apiToken("P0001", bank: bank)
+            let (queue, list) = try await PeopleAccessTests.call(client, .get, "/api/v1/exceptions", token: approver)
+            #expect(queue == .ok && ((list["toReview"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } == [exceptionID])
+            let (decided, approved) = try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: approver,
+                                                                       body: #"{"decision":"approve","note":"同意"}"#)
+            #expect(decided == .ok && approved["status"] as? String == "approved" && approved["expiresAt"] != nil)
+            // Bound to the purpose: the same approval does not cover another one.
+            #expect(Self.codes(try await Self.query(client, token: token, consentID: consentID, app: clientApp, purpose: "03",
+                                                    exceptionID: exceptionID).1).contains("exception_mismatch"))
+            let (status, answer) = try await Self.query(client, token: token, consentID: consentID, app: clientApp, exceptionID: exceptionID)
+            #expect(status == .created && answer["exceptionId"] as? String == exceptionID && answer["status"] as? String == "answered")
+            // Single use; and the excepted query still counts.
+            #expect(Self.codes(try await Self.query(client, token: token, consentID: consentID, app: clientApp, exceptionID: exceptionID).1)
+                .contains("exception_used"))
+            let user = try #require(try await bank.services.users.find(employeeID: EmployeeID("Q0001")!))
+            let scope = "user:\(user.id.rawValue)"
+            #expect(try await bank.services.queries.queries.usedToday([scope], day: CalendarDate(bank.clock.now).description)[scope] == 2)
+            // An approval not used in time expires.
+            let second = try #require(try await Self.requestException(client, token: token, consentID: consentID).1["id"] as? String)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(second)/decisions", token: approver,
+                                                     body: #"{"decision":"approve"}"#).0 == .ok)
+            bank.clock.advance(by: 31 * 60)
+            let late = try await client.apiToken("Q0001", bank: bank)
+            #expect(Self.codes(try await Self.query(client, token: late, consentID: consentID, app: clientApp, exceptionID: second).1)
+                .contains("exception_expired"))
+            // A refusal needs a note.
+            let third = try #require(try await Self.requestException(client, token: late, consentID: consentID).1["id"] as? String)
+            let lateApprover = try await client.apiToken("P0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(third)/decisions", token: lateApprover,
+                                                     body: #"{"decision":"refuse"}"#).0 == .unprocessableContent)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(third)/decisions", token: lateApprover,
+                                                     body: #"{"decision":"refuse","note":"理由不充分"}"#).1["status"] as? String == "refused")
+            // Every step is in the audit log, and the excepted query names its exception.
+            let events = try await QueryPathTests.events(bank)
+            #expect(events.filter { $0["kind"] as? String == "exception.requested" && $0["outcome"] as? String == "success" }.count == 3)
+            #expect(events.filter { $0["kind"] as? String == "exception.decided" && $0["outcome"] as? String == "success" }.count == 3)
+            #expect(events.contains { $0["kind"] as? String == "query.decided" && ($0["details"] as? [String: String])?["exception"] == exceptionID })
+        }
+    }
+
+    @Test func anOffHoursQueryOfAColleagueNeedsOnSiteVerification() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        try await Self.openApprover(bank)
+        // A colleague in the querier's unit with the subject's name.
+        _ = try await bank.services.accounts.open(employeeID: "Q0009", displayName: "张三", organisationCode: "HO", roles: [.queryOperator],
+                                                  password: TestBank.password)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token).1["id"] as? String)
+            // 16:00 China Standard Time on the test clock; two hours later is after working hours.
+            bank.clock.advance(by: 2 * 3600)
+            let token2 = try await client.apiToken("Q0001", bank: bank)
+            let (refused, refusal) = try await QueryPathTests.query(client, token: token2, consentID: consentID, app: clientApp)
+            #expect(refused == .forbidden && Self.codes(refusal) == ["outside_working_hours"])
+            let (requested, exception) = try await Self.requestException(client, token: token2, consentID: consentID)
+            #expect(requested == .created && exception["onSiteVerificationRequired"] as? Bool == true)
+            #expect(((exception["risks"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["off_hours_colleague"])
+            let exceptionID = try #require(exception["id"] as? String)
+            let approver = try await client.apiToken("P0001", bank: bank)
+            let (missing, problem) = try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: approver,
+                                                                      body: #"{"decision":"approve"}"#)
+            #expect(missing == .unprocessableContent && problem["detail"] as? String == Localizer(.zhCN)("exception_refusal_on_site_required"))
+            let (decided, approved) = try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: approver,
+                                                                       body: #"{"decision":"approve","onSiteVerification":"已到网点当面核实客户身份证原件及申请资料"}"#)
+            #expect(decided == .ok && approved["onSiteVerification"] as? String == "已到网点当面核实客户身份证原件及申请资料")
+            #expect(try await Self.query(client, token: token2, consentID: consentID, app: clientApp, exceptionID: exceptionID).0 == .created)
+        }
+    }
+
+    @Test func anUnknownAddressIsBlockedAndCanNeverBeExcepted() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let app = try await bank.application()
+        // The in-process client has no peer address: deny on doubt.
+        try await app.test(.router) { client in
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token).1["id"] as? String)
+            let (refused, refusal) = try await QueryPathTests.query(client, token: token, consentID: consentID)
+            #expect(refused == .forbidden && refusal["policyDecision"] as? String == "block")
+            #expect(Self.codes(refusal).contains("unbound_address") && Self.codes(refusal).contains("app_unknown"))
+            let (status, problem) = try await Self.requestException(client, token: token, consentID: consentID)
+            #expect(status == .conflict && problem["detail"] as? String == Localizer(.zhCN)("exception_not_exceptable"))
+            let events = try await QueryPathTests.events(bank)
+            #expect(events.last { $0["kind"] as? String == "exception.requested" }?["outcome"] as? String == "denied")
+        }
+    }
+}
