@@ -205,12 +205,13 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     ConsoleController(
         authentication: services.authentication, directory: directory, status: statusService, renderer: renderer,
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
-        stylesheet: try BundledResources.data("static/app.css"), clock: services.clock
+        stylesheet: try BundledResources.data("static/app.css"), liveScript: try BundledResources.data("static/live.js"), clock: services.clock
     ).addRoutes(to: console)
     PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
                             renderer: renderer, clock: services.clock).addRoutes(to: console)
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                           specialCases: services.specialCases, administration: services.administration, renderer: renderer,
+                           specialCases: services.specialCases, exceptions: services.exceptions, administration: services.administration,
+                           renderer: renderer,
                            clock: services.clock).addRoutes(to: console)
     PolicyConsoleController(policy: services.policy, simulator: services.simulator, users: services.users, renderer: renderer).addRoutes(to: console)
     AuditLogConsoleController(

@@ -160,3 +160,42 @@ import Testing
         }
     }
 }
+
+/// The same in the console: the refused query's decision offers the request, the approver's queue lists it with
+/// its reasons, and the loan officer queries under the approval from "my requests".
+@Suite struct ExceptionConsoleTests {
+    @Test func anOffHoursQueryIsRequestedApprovedAndMadeInTheConsole() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        try await ExceptionAPITests.openApprover(bank)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token).1["id"] as? String)
+            bank.clock.advance(by: 2 * 3600)
+            let officer = try await PeopleConsoleTests.console(client, "Q0001", bank: bank)
+            let form = "consentId=\(consentID)&certificateType=10&certificateNumber=\(QueryPathTests.subjectID)&subjectName=%E5%BC%A0%E4%B8%89&purpose=02&procedure=standard"
+            let held = try await officer.post("/console/queries", form)
+            #expect(held.0 == .forbidden && held.1.contains(Localizer(.zhCN)("query_outcome_approval_required")))
+            #expect(held.1.contains("data-testid=\"request-exception\""))
+            let requested = try await officer.post("/console/exceptions", form + "&justification=%E5%AE%A2%E6%88%B7%E5%9C%A8%E6%9F%9C%E5%8F%B0%E7%AD%89%E5%80%99")
+            #expect(requested.0 == .created && requested.1.contains("data-testid=\"exception-requested\""))
+            let exceptionID = try #require(requested.1.firstMatch(of: /data-exception="([0-9a-f-]+)"/)?.1)
+            // The officer cannot open the approver's queue; the approver sees the request with its reason.
+            #expect(try await officer.get("/console/exceptions").0 == .forbidden)
+            let approver = try await PeopleConsoleTests.console(client, "P0001", bank: bank)
+            let queue = try await approver.get("/console/exceptions")
+            #expect(queue.0 == .ok && queue.1.contains("data-exception=\"\(exceptionID)\"") && queue.1.contains("客户在柜台等候"))
+            #expect(queue.1.contains("data-live-source=\"/console/exceptions/events\"") && queue.1.contains("/console/static/live.js"))
+            let decided = try await approver.post("/console/exceptions/\(exceptionID)", "decision=approve&note=")
+            #expect(decided.0 == .ok && decided.1.contains(Localizer(.zhCN)("exception_decided_done")))
+            let mine = try await officer.get("/console/queries")
+            #expect(mine.1.contains("data-testid=\"query-under-exception\""))
+            let made = try await officer.post("/console/exceptions/\(exceptionID)/query", "")
+            #expect(made.0 == .created && made.1.contains(Localizer(.zhCN)("query_outcome_answered")))
+            #expect(!made.1.contains(QueryPathTests.subjectID))
+            // The script the live queue runs is served from the console itself.
+            #expect(try await client.execute(uri: "/console/static/live.js", method: .get) { $0.status } == .ok)
+        }
+    }
+}

@@ -87,7 +87,7 @@ import Testing
                 #expect(response.status == .ok)
                 let units = try #require(try response.json()["organisations"] as? [[String: Any]])
                 #expect(units.map { $0["code"] as? String } == ["HO"])
-                #expect(units.first?["networks"] as? [String] == ["10.10.0.0/16"])
+                #expect(units.first?["networks"] as? [String] == ["10.10.0.0/16", "127.0.0.0/8", "::1/128"])
             }
         }
     }

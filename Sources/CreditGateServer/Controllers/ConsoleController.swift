@@ -12,11 +12,13 @@ struct ConsoleController {
     let cookies: SessionCookies
     let sessionPolicy: SessionPolicy
     let stylesheet: Data
+    let liveScript: Data
     let clock: @Sendable () -> Date
 
     func addRoutes(to console: RouterGroup<AppRequestContext>) {
         console.get(use: root)
         console.get("static/app.css", use: css)
+        console.get("static/live.js", use: script)
         console.get("sign-in", use: signInForm)
         console.post("sign-in", use: signIn)
         console.group().add(middleware: RequirePermission(.consoleUse)).get("home", use: home)
@@ -39,6 +41,12 @@ struct ConsoleController {
     @Sendable func css(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                  body: .init(byteBuffer: ByteBuffer(data: stylesheet)))
+    }
+
+    /// The console's one script: live parts of a page (the approver's queue), served from here like the stylesheet.
+    @Sendable func script(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                 body: .init(byteBuffer: ByteBuffer(data: liveScript)))
     }
 
     // MARK: Signing in and out

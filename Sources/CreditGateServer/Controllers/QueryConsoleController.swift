@@ -10,6 +10,7 @@ struct QueryConsoleController {
     let loans: LoanRegisterService
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
+    let exceptions: PolicyExceptionService
     let administration: AccountAdministration
     let renderer: ConsoleRenderer
     let clock: @Sendable () -> Date
@@ -24,6 +25,12 @@ struct QueryConsoleController {
             .post("queries", use: query)
             .get("queries/{id}", use: queryDetail)
             .post("special-cases", use: openCase)
+            .post("exceptions", use: requestException)
+            .post("exceptions/{id}/query", use: queryUnderException)
+        console.group().add(middleware: RequirePermission(.exceptionsApprove))
+            .get("exceptions", use: exceptionsPage)
+            .post("exceptions/{id}", use: decideException)
+        console.group().add(middleware: RequirePermission(.consoleUse)).get("exceptions/events", use: exceptionEvents)
         console.group().add(middleware: RequirePermission(.specialCasesApprove))
             .get("special-cases", use: casesPage)
             .post("special-cases/{id}", use: decideCase)
@@ -111,7 +118,7 @@ struct QueryConsoleController {
         try await queriesPage(context: context, extra: [:], status: .ok)
     }
 
-    private func queriesPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
+    func queriesPage(context: AppRequestContext, extra: [String: Any], status: HTTPResponse.Status) async throws -> Response {
         let identity = try context.requireIdentity()
         let local = Localizer(context.language)
         let today = CalendarDate(clock())
@@ -130,6 +137,8 @@ struct QueryConsoleController {
         ]
         let ownCases = try await specialCases.cases(for: identity).own
         page["cases"] = ownCases.map { Self.caseRow($0, local) }
+        let now = clock()
+        page["exceptions"] = try await exceptions.exceptions(for: identity).own.map { Self.exceptionRow($0, at: now, local) }
         page["approvedCases"] = ownCases.filter { $0.status == .approved }.map {
             ["id": $0.id.rawValue, "label": "\(local($0.procedure.nameKey)) · \(Masking.identifier($0.subject.number)) · \($0.purpose.code)"]
         }
@@ -150,26 +159,37 @@ struct QueryConsoleController {
         return row
     }
 
-    /// Runs the query and shows its decision on the same page: allowed and answered, refused with every reason,
-    /// or failed at the bureau with what to do next.
+    /// Runs the query and shows its decision on the same page: allowed and answered, refused with every reason (and,
+    /// when a supervisor may except them, the form to ask), or failed at the bureau with what to do next.
     @Sendable func query(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
+        return try await runShowing(QueryService.Request(
+            certificateType: form["certificateType"] ?? "", certificateNumber: form["certificateNumber"] ?? "",
+            subjectName: form["subjectName"] ?? "", purpose: form["purpose"] ?? "", consentID: form["consentId"], channel: .console,
+            procedure: form["procedure"], specialCaseID: form["specialCaseId"]
+        ), context: context)
+    }
+
+    func runShowing(_ queryRequest: QueryService.Request, context: AppRequestContext) async throws -> Response {
         let local = Localizer(context.language)
         return try await ConsoleForms.submitting(context, {
             do {
-                let outcome = try await queries.run(QueryService.Request(
-                    certificateType: form["certificateType"] ?? "", certificateNumber: form["certificateNumber"] ?? "",
-                    subjectName: form["subjectName"] ?? "", purpose: form["purpose"] ?? "", consentID: form["consentId"], channel: .console,
-                    procedure: form["procedure"], specialCaseID: form["specialCaseId"]
-                ), by: try context.requireIdentity(), clientIP: context.clientIP)
+                let outcome = try await queries.run(queryRequest, by: try context.requireIdentity(), clientIP: context.clientIP)
                 let allowed = outcome.query.status != .refused
-                return try await queriesPage(context: context, extra: [
-                    "outcome": Self.queryRow(outcome.query, local).merging([
-                        "allowed": allowed, "logIndex": outcome.decisionLogIndex,
-                        "headline": local(allowed ? "query_outcome_answered" : "query_outcome_refused"),
-                    ]) { _, new in new },
-                ], status: allowed ? .created : .forbidden)
+                var shown = Self.queryRow(outcome.query, local).merging([
+                    "allowed": allowed, "logIndex": outcome.decisionLogIndex,
+                    "headline": local(allowed ? "query_outcome_answered" : "query_outcome_refused"),
+                ]) { _, new in new }
+                if case .approvalRequired = outcome.decision, queryRequest.procedure.map({ $0.isEmpty || $0 == "standard" }) ?? true {
+                    shown["approvalRequired"] = true
+                    shown["headline"] = local("query_outcome_approval_required")
+                    shown["request"] = [
+                        "certificateType": queryRequest.certificateType, "certificateNumber": queryRequest.certificateNumber,
+                        "subjectName": queryRequest.subjectName, "purpose": queryRequest.purpose, "consentId": queryRequest.consentID ?? "",
+                    ]
+                }
+                return try await queriesPage(context: context, extra: ["outcome": shown], status: allowed ? .created : .forbidden)
             } catch let error as CreditGateError where [502, 504].contains(error.kind.status) || error.kind == .subjectNotOnFile {
                 return try await queriesPage(context: context, extra: [
                     "outcome": ["allowed": false, "headline": local(error.kind.titleKey), "failure": local(error.detailKey ?? error.kind.titleKey),

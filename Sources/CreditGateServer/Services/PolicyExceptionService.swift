@@ -117,6 +117,14 @@ public struct PolicyExceptionService: Sendable {
         return (own, try await exceptions.exceptions(in: units.all ? nil : units.ids, limit: 200).filter { $0.requestedBy != actor.user.id })
     }
 
+    /// "Name (employee ID)" of each requester, for the approver's queue.
+    public func requesterNames(of requests: [PolicyException]) async throws -> [User.ID: String] {
+        let wanted = Set(requests.map(\.requestedBy))
+        guard !wanted.isEmpty else { return [:] }
+        return Dictionary(try await users.all().filter { wanted.contains($0.id) }.map { ($0.id, "\($0.displayName) (\($0.employeeID))") },
+                          uniquingKeysWith: { first, _ in first })
+    }
+
     /// Changes whenever a request the actor sees is made or changes state: what the live queue watches.
     public func version(for actor: AuthenticatedUser) async throws -> String {
         let units = try await reviewUnits(of: actor)
