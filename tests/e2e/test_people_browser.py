@@ -79,7 +79,8 @@ def create_unit(browser, base_url, code, name, kind, parent, region):
     Select(browser.find_element(By.ID, "kind")).select_by_value(kind)
     Select(browser.find_element(By.ID, "parent_id")).select_by_visible_text(parent)
     browser.find_element(By.ID, "region_code").send_keys(region)
-    browser.find_element(By.ID, "networks").send_keys("10.77.0.0/16 fd00:77::/48")
+    # The unit's own networks, and this machine's loopback, from which the browser queries (非绑定IP实时阻断).
+    browser.find_element(By.ID, "networks").send_keys("10.77.0.0/16 fd00:77::/48 127.0.0.0/8 ::1/128")
     browser.find_element(By.CSS_SELECTOR, "[data-testid=create-organisation]").click()
     assert code in wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=org-created]"))).text
 
@@ -119,6 +120,7 @@ def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifac
             "E2E-CA1": open_account(browser, base_url, "E2E-CA1", "支行征信管理员", "E2E-SB 端到端支行", "credit_administrator"),
             "E2E-CA2": open_account(browser, base_url, "E2E-CA2", "分行征信管理员", "E2E-BR 端到端分行", "credit_administrator"),
             "E2E-LO": open_account(browser, base_url, "E2E-LO", "客户经理", "E2E-SB 端到端支行", "query_operator"),
+            "E2E-AP": open_account(browser, base_url, "E2E-AP", "分行审批人", "E2E-BR 端到端分行", "approver"),
         }
         browser.save_screenshot(str(artifacts / "people-users.png"))
         sign_out(browser)
@@ -168,11 +170,50 @@ def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifac
         browser.find_element(By.ID, "subjectName").send_keys("李四")
         Select(browser.find_element(By.ID, "purpose")).select_by_value("02")
         browser.find_element(By.CSS_SELECTOR, "[data-testid=run-query]").click()
+        # The subject's ID is from Beijing and the sub-branch in Shanghai: a cross-region query, which only a
+        # supervisor's approval lets through (授权查询) — at any hour, so the path below is the same whenever it runs.
         headline = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=query-headline]")))
-        assert "已取得报告" in headline.text, browser.find_element(By.CSS_SELECTOR, "[data-testid=query-outcome]").text
+        assert "需经授权" in headline.text, browser.find_element(By.CSS_SELECTOR, "[data-testid=query-outcome]").text
+        assert "所属地区" in browser.find_element(By.CSS_SELECTOR, "[data-testid=query-reasons]").text
+        browser.save_screenshot(str(artifacts / "query-approval-needed.png"))
+
+        # The approver watches the queue in a second browser; the request must appear there without a reload.
+        approver_browser = make_browser("zh-CN")
+        try:
+            sign_in(approver_browser, base_url, "E2E-AP", passwords["E2E-AP"])
+            approver_browser.get(f"{base_url}/console/exceptions")
+            queue = approver_browser.find_element(By.CSS_SELECTOR, "[data-testid=exception-queue]")
+            assert not queue.find_elements(By.CSS_SELECTOR, "[data-exception]")
+            approver_browser.execute_script("window.__notReloaded = true")
+
+            browser.find_element(By.ID, "justification").send_keys("客户在柜台等候，异地工作单位已核实")
+            browser.find_element(By.CSS_SELECTOR, "[data-testid=request-exception]").click()
+            wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=exception-requested]")))
+            assert "待审批" in browser.find_element(By.CSS_SELECTOR, "[data-testid=my-exceptions]").text
+
+            row = WebDriverWait(approver_browser, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+                lambda b: b.find_element(By.CSS_SELECTOR, "[data-testid=exception-queue] [data-exception]"))
+            assert approver_browser.execute_script("return window.__notReloaded === true"), "the queue page was reloaded"
+            assert "客户在柜台等候" in row.text and "客户经理" in row.text
+            approver_browser.save_screenshot(str(artifacts / "exception-queue.png"))
+            # Outside working hours the request is high-risk as well, and needs what was verified on site.
+            on_site = row.find_elements(By.CSS_SELECTOR, "textarea[name=onSiteVerification]")
+            if on_site:
+                on_site[0].send_keys("已当面核实客户身份证原件与借款申请")
+            row.find_element(By.CSS_SELECTOR, "[data-testid=approve-exception]").click()
+            wait(approver_browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=action-done]")))
+        finally:
+            approver_browser.quit()
+
+        # The officer's list shows the approval without a reload too; querying under it gets the report.
+        button = wait(browser, expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=query-under-exception]")))
+        assert "已批准" in browser.find_element(By.CSS_SELECTOR, "[data-testid=my-exceptions]").text
+        button.click()
+        wait(browser, lambda b: "已取得报告" in b.find_element(By.CSS_SELECTOR, "[data-testid=query-headline]").text)
         # The page never shows the report itself, and the identifier only masked.
         assert SUBJECT_ID not in browser.page_source
         browser.save_screenshot(str(artifacts / "query-allowed.png"))
+        assert "已使用" in browser.find_element(By.CSS_SELECTOR, "[data-testid=my-exceptions]").text
 
         # Post-loan management without a loan in the register: refused, with the reason in words.
         Select(browser.find_element(By.ID, "consentId")).select_by_value(consent_id)
@@ -206,10 +247,11 @@ def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifac
         intact, problems, size = verifier.verify()
         entries = requests.get(f"{base_url}/api/v1/log/entries?start=0&end={size}", headers=auditor_headers, timeout=30).json()["entries"]
         kinds = [entry["event"]["kind"] for entry in entries if entry.get("event")]
-        if "query.answered" in kinds and kinds.count("query.decided") >= 2:
+        if "query.answered" in kinds and kinds.count("query.decided") >= 3:
             break
         time.sleep(0.3)
     assert intact, problems
-    for kind in ("consent.filed", "query.decided", "query.answered"):
+    for kind in ("consent.filed", "query.decided", "exception.requested", "exception.decided", "query.answered"):
         assert kind in kinds, kinds
-    assert kinds.index("consent.filed") < kinds.index("query.decided") < kinds.index("query.answered")
+    assert (kinds.index("consent.filed") < kinds.index("query.decided") < kinds.index("exception.requested")
+            < kinds.index("exception.decided") < kinds.index("query.answered"))
