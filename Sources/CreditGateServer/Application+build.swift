@@ -46,6 +46,7 @@ public struct AppServices: Sendable {
     public let specialCases: SpecialQueryCaseService
     public let exceptions: PolicyExceptionService
     public let policy: PolicyService
+    public let userNetworks: any UserNetworkRepository
     public let simulator: PolicySimulator
     public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
@@ -127,6 +128,7 @@ public struct AppServices: Sendable {
             exceptions: PolicyExceptionService(exceptions: exceptionRepository, queries: queries, users: users, organisations: organisations,
                                                audit: auditTrail, validity: configuration.exceptionValidity, clock: clock),
             policy: policy,
+            userNetworks: userNetworks,
             simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository,
                                        gate: PolicyGate(policy: policy, queries: queryRepository, networks: userNetworks), loans: loans, apps: clientApps,
                                        audit: auditTrail, clock: clock),

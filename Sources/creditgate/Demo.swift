@@ -34,7 +34,7 @@ struct Demo: AsyncParsableCommand {
                 try await services.migrate(logger: logger)
                 let seeded = try await DemoBank(
                     organisations: services.organisations, settings: services.settings,
-                    accounts: services.accounts, users: services.users, audit: services.auditTrail, clock: services.clock
+                    accounts: services.accounts, users: services.users, networks: services.userNetworks, audit: services.auditTrail, clock: services.clock
                 ).seedIfNeeded()
                 printAccounts(seeded, url: "http://\(host):\(port)/console")
                 app = try await buildApplication(arguments, services: services)

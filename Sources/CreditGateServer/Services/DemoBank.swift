@@ -6,21 +6,24 @@ import Foundation
 /// networks, and one account per role. Seeded once per database: a second run finds the marker and does nothing.
 ///
 /// So that the main job can be tried at once, the demo's query operator starts with query rights, as if the access
-/// exam and the approval chain were behind them; the grant is in the audit log, marked as the demo's.
+/// exam and the approval chain were behind them, and with this machine bound as their workstation (绑定IP), since the
+/// demo's browser connects from loopback; both are in the audit log, marked as the demo's.
 public struct DemoBank: Sendable {
     let organisations: any OrganisationRepository
     let settings: any SettingsRepository
     let accounts: AccountService
     let users: any UserRepository
+    let networks: any UserNetworkRepository
     let audit: AuditTrail
     let clock: @Sendable () -> Date
 
     public init(organisations: any OrganisationRepository, settings: any SettingsRepository, accounts: AccountService, users: any UserRepository,
-                audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
+                networks: any UserNetworkRepository, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.organisations = organisations
         self.settings = settings
         self.accounts = accounts
         self.users = users
+        self.networks = networks
         self.audit = audit
         self.clock = clock
     }
@@ -48,6 +51,9 @@ public struct DemoBank: Sendable {
         Unit(code: "DEMO-GD", name: "示范银行广东分行 Guangdong Branch", kind: .branch, parent: "DEMO-HO", region: "440106",
              networks: ["10.44.0.0/16", "fd00:44::/48"]),
     ]
+
+    /// The query operator's bound workstation: this machine, where the demo runs.
+    static let workstation = ["127.0.0.1/32", "::1/128"]
 
     static let staff: [(employeeID: String, name: String, role: Role, unit: String)] = [
         ("D0001", "王建国", .systemAdministrator, "DEMO-HO"),
@@ -85,6 +91,11 @@ public struct DemoBank: Sendable {
                     try await audit.record(AuditEvent(kind: .queryRightsGranted, occurredAt: clock(), actor: nil, clientIP: "local-command",
                                                       outcome: .success, details: ["user": user.id.rawValue, "by": "demo seed"]))
                     _ = try await users.grantQueryRights(user.id, at: clock())
+                    let workstation = Self.workstation.compactMap(NetworkCIDR.init)
+                    try await audit.record(AuditEvent(kind: .accountChanged, occurredAt: clock(), actor: nil, clientIP: "local-command", outcome: .success,
+                                                      details: ["user": user.id.rawValue, "change": "bound_networks", "before": "",
+                                                                "after": workstation.map(\.description).joined(separator: ","), "by": "demo seed"]))
+                    try await networks.setNetworks(workstation, of: user.id)
                 }
                 seeded.append(SeededAccount(employeeID: member.employeeID, displayName: member.name, role: member.role,
                                             organisationCode: member.unit, password: password))
