@@ -129,7 +129,7 @@ public struct AppServices: Sendable {
                                                audit: auditTrail, validity: configuration.exceptionValidity, clock: clock),
             policy: policy,
             userNetworks: userNetworks,
-            simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository,
+            simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,
                                        gate: PolicyGate(policy: policy, queries: queryRepository, networks: userNetworks), loans: loans, apps: clientApps,
                                        audit: auditTrail, clock: clock),
             exams: exams,

@@ -175,3 +175,55 @@ import Testing
         }
     }
 }
+
+/// A past day against a proposed policy, through the API and on the policy page.
+@Suite struct PolicyReplayAPITests {
+    @Test func aLowerCapShowsWhichOfTodaysQueriesWouldHaveNeededApproval() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token).1["id"] as? String)
+            for _ in 0..<3 {
+                #expect(try await QueryPathTests.query(client, token: token, consentID: consentID, app: clientApp).0 == .created)
+            }
+            let day = CalendarDate(bank.clock.now).description
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let (status, replay) = try await PeopleAccessTests.call(client, .post, "/api/v1/policy/replay", token: admin, body: """
+                {"organisationId":"\(head.id.rawValue)","day":"\(day)","proposed":{"userDailyCap":1}}
+                """)
+            #expect(status == .ok)
+            let summary = try #require(replay["summary"] as? [String: Any])
+            #expect(summary["queries"] as? Int == 3 && summary["changed"] as? Int == 2)
+            #expect((summary["proposed"] as? [String: Int]) == ["allow": 1, "approval_required": 2])
+            let changed = try #require(replay["changed"] as? [[String: Any]])
+            #expect(changed.map { $0["proposed"] as? String } == ["approval_required", "approval_required"])
+            #expect(changed.allSatisfy { ($0["reasons"] as? [[String: Any]])?.first?["code"] as? String == "daily_cap_user" })
+            // The current policy changes nothing; the policy itself is not changed by a replay.
+            let (_, same) = try await PeopleAccessTests.call(client, .post, "/api/v1/policy/replay", token: admin, body: """
+                {"organisationId":"\(head.id.rawValue)","day":"\(day)","proposed":{}}
+                """)
+            #expect((same["summary"] as? [String: Any])?["changed"] as? Int == 0)
+            #expect(try await bank.services.policy.effectivePolicy(for: head.id).userDailyCap == 50)
+            // A future day, or an unknown unit, is refused; a loan officer may not replay.
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/policy/replay", token: admin,
+                                                     body: #"{"organisationId":"\#(head.id.rawValue)","day":"2099-01-01","proposed":{}}"#).0 == .unprocessableContent)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/policy/replay", token: admin,
+                                                     body: #"{"organisationId":"nope","day":"\#(day)","proposed":{}}"#).0 == .notFound)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/policy/replay", token: token,
+                                                     body: #"{"organisationId":"\#(head.id.rawValue)","day":"\#(day)","proposed":{}}"#).0 == .forbidden)
+            // The console's form says the same in words.
+            let console = try await PeopleConsoleTests.console(client, "A0001", bank: bank)
+            let page = try await console.post("/console/policy/replay", "organisation_id=\(head.id.rawValue)&day=\(day)&user_cap=1")
+            #expect(page.0 == .ok && page.1.contains("data-testid=\"replay-result\""))
+            #expect(page.1.contains(Catalogue.format("replay_summary", in: .zhCN,
+                                                      facts: ["queries": "3", "changed": "2", "allow": "1", "approval": "2", "block": "0"])))
+            #expect(!page.1.contains(QueryPathTests.subjectID))
+            let events = try await QueryPathTests.events(bank)
+            #expect(events.filter { ($0["details"] as? [String: String])?["mode"] == "replay" }.count == 3)
+        }
+    }
+}

@@ -330,6 +330,18 @@ extension Catalogue {
         "query_outcome_approval_required": "需经授权：该查询触发了可由审批人授权例外的规则",
         "live_changed": "列表有新的变化。",
         "live_refresh": "刷新",
+        "replay_title": "回放：按拟议政策重新判定某日的查询",
+        "replay_intro": "选择机构和日期，填写拟议的设置（留空的保持该机构现有设置）。当日的查询按发生顺序重新判定：当时实际发往征信系统的查询计入当日上限，授权书、账户等准入结果保持不变，工作日历和网络按当前数据。只记录一条审计事件，不改变任何设置。",
+        "replay_day": "日期",
+        "replay_submit": "回放",
+        "replay_result": "回放结果",
+        "replay_summary": "当日共 {queries} 笔查询；按拟议政策，{allow} 笔直接放行、{approval} 笔需经授权、{block} 笔阻断，其中 {changed} 笔的结果与实际不同。",
+        "replay_truncated": "当日查询过多，只回放了前 20,000 笔。",
+        "replay_person": "查询人",
+        "replay_happened": "实际结果",
+        "replay_proposed": "拟议政策下",
+        "replay_no_change": "没有查询的结果会改变。",
+        "replay_day_invalid": "请填写今天或之前的日期（YYYY-MM-DD）。",
     ]
 
     static let consentEN: [String: String] = [
@@ -661,5 +673,17 @@ extension Catalogue {
         "query_outcome_approval_required": "Approval needed: this query trips rules an approver may except",
         "live_changed": "The list has changed.",
         "live_refresh": "Refresh",
+        "replay_title": "Replay a past day under a proposed policy",
+        "replay_intro": "Choose a unit and a day and fill in the proposed settings (blank fields keep the unit's current ones). The day's queries are decided again in the order they were made: the queries that reached the bureau count towards the day's caps as they did, admission's results (consent, account, application) stand, and today's calendar and networks apply. Only an audit event is stored; no setting changes.",
+        "replay_day": "Day",
+        "replay_submit": "Replay",
+        "replay_result": "Replay",
+        "replay_summary": "{queries} queries that day; under the proposal {allow} would be allowed, {approval} would need approval and {block} would be blocked — {changed} differ from what happened.",
+        "replay_truncated": "The day had too many queries; only the first 20,000 were replayed.",
+        "replay_person": "Querier",
+        "replay_happened": "What happened",
+        "replay_proposed": "Under the proposal",
+        "replay_no_change": "No decision would change.",
+        "replay_day_invalid": "Give today or an earlier day (YYYY-MM-DD).",
     ]
 }

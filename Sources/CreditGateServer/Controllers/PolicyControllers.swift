@@ -111,6 +111,67 @@ struct SimulationResponse: ResponseEncodable {
 }
 
 /// The JSON API of the policy settings, the holiday calendar and the what-if simulator.
+struct ReplayRequest: Decodable {
+    let organisationId: String
+    /// `yyyy-MM-dd`, today or before (China Standard Time).
+    let day: String
+    /// The unit's own settings as proposed; absent fields inherit, as in `PUT /policy/organisations/{id}`.
+    let proposed: PolicySettings
+}
+
+/// How many queries of the replayed day each decision took, as it happened and under the proposal.
+struct ReplaySummary: Encodable {
+    let queries: Int
+    let changed: Int
+    let happened: [String: Int]
+    let proposed: [String: Int]
+
+    init(_ outcomes: [PolicyReplay.Outcome]) {
+        queries = outcomes.count
+        changed = outcomes.filter(\.changed).count
+        happened = Dictionary(grouping: outcomes, by: \.query.happened).mapValues(\.count)
+        proposed = Dictionary(grouping: outcomes, by: \.decision.code).mapValues(\.count)
+    }
+
+    /// The figures the summary sentence names.
+    var facts: [String: String] {
+        ["queries": String(queries), "changed": String(changed), "allow": String(proposed["allow"] ?? 0),
+         "approval": String(proposed["approval_required"] ?? 0), "block": String(proposed["block"] ?? 0)]
+    }
+}
+
+struct ReplayResponse: ResponseEncodable {
+    struct Changed: Encodable {
+        let queryId: String
+        let requestedAt: Date
+        let userId: String
+        let subject: SubjectDTO
+        let purpose: String
+        let happened: String
+        let proposed: String
+        let reasons: [ReasonDTO]
+    }
+
+    let organisationId: String
+    let day: String
+    let truncated: Bool
+    let summary: ReplaySummary
+    /// The queries whose decision would change, in the order they were made.
+    let changed: [Changed]
+
+    init(_ replay: PolicySimulator.Replay) {
+        organisationId = replay.unit.id.rawValue
+        day = replay.day.description
+        truncated = replay.truncated
+        summary = ReplaySummary(replay.outcomes)
+        changed = replay.outcomes.filter(\.changed).map { outcome in
+            Changed(queryId: outcome.query.id.rawValue, requestedAt: outcome.query.at, userId: outcome.query.userID.rawValue,
+                    subject: SubjectDTO(outcome.query.subject, name: ""), purpose: outcome.query.purpose.code, happened: outcome.query.happened,
+                    proposed: outcome.decision.code, reasons: outcome.decision.reasons.map { ReasonDTO($0.reason) })
+        }
+    }
+}
+
 struct PolicyAPIController {
     let policy: PolicyService
     let simulator: PolicySimulator
@@ -121,7 +182,9 @@ struct PolicyAPIController {
             .get("calendar", use: calendar)
         group.group().add(middleware: RequirePermission(.policyManage)).put("policy/organisations/{id}", use: update)
         group.group().add(middleware: RequirePermission(.calendarManage)).post("calendar", use: importCalendar)
-        group.group().add(middleware: RequirePermission(.policySimulate)).post("policy/simulate", use: simulate)
+        group.group().add(middleware: RequirePermission(.policySimulate))
+            .post("policy/simulate", use: simulate)
+            .post("policy/replay", use: replay)
     }
 
     /// What the current policy would decide; stores nothing but its own audit event.
@@ -131,6 +194,13 @@ struct PolicyAPIController {
             employeeID: body.employeeId, certificateType: body.subject.type, certificateNumber: body.subject.id, purpose: body.purpose,
             at: body.at, ip: body.ip, appID: body.appId
         ), by: try context.requireIdentity(), clientIP: context.clientIP))
+    }
+
+    /// A past day's queries decided again under a proposed policy; stores nothing but its own audit event.
+    @Sendable func replay(_ request: Request, context: AppRequestContext) async throws -> ReplayResponse {
+        let body = try await JSONBody.decode(ReplayRequest.self, from: request, context: context)
+        return ReplayResponse(try await simulator.replay(unit: Organisation.ID(body.organisationId), day: body.day, proposed: body.proposed,
+                                                         by: try context.requireIdentity(), clientIP: context.clientIP))
     }
 
     @Sendable func units(_ request: Request, context: AppRequestContext) async throws -> UnitPolicyList {
@@ -166,7 +236,38 @@ struct PolicyConsoleController {
         console.group().add(middleware: RequirePermission(.policyRead)).get("policy", use: page)
         console.group().add(middleware: RequirePermission(.policyManage)).post("policy", use: update)
         console.group().add(middleware: RequirePermission(.calendarManage)).post("calendar", use: importCalendar)
-        console.group().add(middleware: RequirePermission(.policySimulate)).post("policy/simulation", use: simulate)
+        console.group().add(middleware: RequirePermission(.policySimulate))
+            .post("policy/simulation", use: simulate)
+            .post("policy/replay", use: replay)
+    }
+
+    /// A past day against a proposed policy: how many decisions would change, and which.
+    @Sendable func replay(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await FormBody.parse(&request, context: context)
+        let local = Localizer(context.language)
+        return try await ConsoleForms.submitting(context, keepNotFound: true, {
+            let identity = try context.requireIdentity()
+            let unit = Organisation.ID(form["organisation_id"] ?? "")
+            let current = try await policy.units(for: identity).first { $0.organisation.id == unit }?.own ?? PolicySettings()
+            let replay = try await simulator.replay(unit: unit, day: form["day"] ?? "", proposed: try Self.settings(from: form, over: current),
+                                                    by: identity, clientIP: context.clientIP)
+            let people = Dictionary(try await users.all().map { ($0.id, "\($0.employeeID.value) \($0.displayName)") }, uniquingKeysWith: { first, _ in first })
+            let counts = ReplaySummary(replay.outcomes)
+            return try await page(context: context, extra: ["replay": [
+                "unit": "\(replay.unit.code) \(replay.unit.name)", "day": replay.day.description, "truncated": replay.truncated,
+                "summary": Catalogue.format("replay_summary", in: local.language, facts: counts.facts),
+                "changed": replay.outcomes.filter(\.changed).map { outcome -> [String: Any] in
+                    [
+                        "at": ConsolePages.time(outcome.query.at, local), "person": people[outcome.query.userID] ?? outcome.query.userID.rawValue,
+                        "number": Masking.identifier(outcome.query.subject.number),
+                        "purpose": "\(outcome.query.purpose.code) \(local(outcome.query.purpose.nameKey))",
+                        "happened": local("simulation_\(outcome.query.happened)"), "proposed": local("simulation_\(outcome.decision.code)"),
+                        "code": outcome.decision.code, "reasons": outcome.decision.reasons.map { $0.reason.message(in: local.language) },
+                    ]
+                },
+            ] as [String: Any]], status: .ok)
+        }, showingRefusalOn: { try await page(context: context, extra: $0, status: $1) })
     }
 
     /// The what-if simulator on the policy page: the decision and every reason in the reader's language.

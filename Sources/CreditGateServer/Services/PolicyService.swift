@@ -92,6 +92,16 @@ public struct PolicyService: Sendable {
         return EffectivePolicy.resolve(tree.path(from: unit).reversed().compactMap { own[$0.id] })
     }
 
+    /// The policy each unit of a subtree would have if `unit`'s own settings were `proposed` (units below keep theirs).
+    public func proposedPolicies(under unit: Organisation.ID, proposed: PolicySettings) async throws -> [Organisation.ID: EffectivePolicy] {
+        let tree = OrganisationTree(try await organisations.all())
+        var own = try await settings.all()
+        own[unit] = proposed
+        return Dictionary(uniqueKeysWithValues: tree.unitIDs(under: unit).map { id in
+            (id, EffectivePolicy.resolve(tree.path(from: id).reversed().compactMap { own[$0.id] }))
+        })
+    }
+
     /// The units the actor may see, with their policies.
     public func units(for actor: AuthenticatedUser) async throws -> [UnitPolicy] {
         let units = try await organisations.all()

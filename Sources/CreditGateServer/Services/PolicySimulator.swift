@@ -10,17 +10,19 @@ public struct PolicySimulator: Sendable {
     let users: any UserRepository
     let organisations: any OrganisationRepository
     let consents: any ConsentRepository
+    let queries: any QueryRepository
     let gate: PolicyGate
     let loans: LoanRegisterService
     let apps: ClientAppService
     let audit: AuditTrail
     let clock: @Sendable () -> Date
 
-    init(users: any UserRepository, organisations: any OrganisationRepository, consents: any ConsentRepository, gate: PolicyGate,
+    init(users: any UserRepository, organisations: any OrganisationRepository, consents: any ConsentRepository, queries: any QueryRepository, gate: PolicyGate,
          loans: LoanRegisterService, apps: ClientAppService, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.users = users
         self.organisations = organisations
         self.consents = consents
+        self.queries = queries
         self.gate = gate
         self.loans = loans
         self.apps = apps
@@ -89,6 +91,57 @@ public struct PolicySimulator: Sendable {
             details: ["about": user.id.rawValue, "at": question.at, "decision": decision.code]
         ))
         return decision
+    }
+
+    /// A day replayed under a proposed policy.
+    public struct Replay: Sendable {
+        public let unit: Organisation
+        public let day: CalendarDate
+        public let outcomes: [PolicyReplay.Outcome]
+        /// The day had more queries than one replay takes; only the first ones were replayed.
+        public let truncated: Bool
+    }
+
+    /// The most queries of one day a replay takes.
+    static let replayLimit = 20_000
+
+    /// Decides a past day's queries of a unit and the units below it again, as if `proposed` had been the unit's own
+    /// settings (see ``PolicyReplay``). Stores nothing but its audit event.
+    public func replay(unit unitID: Organisation.ID, day dayText: String, proposed: PolicySettings, by actor: AuthenticatedUser,
+                       clientIP: String) async throws -> Replay {
+        let tree = OrganisationTree(try await organisations.all())
+        guard AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(unitID, in: tree),
+              let unit = tree.units[unitID]
+        else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "replay unit outside scope") }
+        guard let day = CalendarDate(dayText.trimmingCharacters(in: .whitespaces)), day <= CalendarDate(clock()) else {
+            throw CreditGateError(.validationFailed, detailKey: "replay_day_invalid", cause: "replay day not a past date")
+        }
+        if let problem = proposed.problems.first {
+            throw CreditGateError(.validationFailed, detailKey: problem, cause: "proposed policy invalid")
+        }
+        let units = tree.unitIDs(under: unitID)
+        let recorded = try await queries.queries(in: units, from: day.start, until: day.start.addingTimeInterval(86_400),
+                                                 limit: Self.replayLimit + 1)
+        var networks: [User.ID: [NetworkCIDR]] = [:]
+        for user in Set(recorded.map(\.userID)) {
+            networks[user] = try await gate.networks.networks(of: user)
+        }
+        for query in recorded {
+            networks[query.userID, default: []] += tree.units[query.organisationID]?.networks ?? []
+        }
+        let context = PolicyReplay.Context(
+            policies: try await gate.policy.proposedPolicies(under: unitID, proposed: proposed),
+            regions: Dictionary(uniqueKeysWithValues: units.compactMap { id in tree.units[id].map { (id, $0.regionCode) } }),
+            networks: networks.mapValues { Array(Set($0.map(\.description))).sorted().compactMap(NetworkCIDR.init) },
+            calendar: try await gate.policy.workingCalendar()
+        )
+        let outcomes = PolicyReplay.replay(recorded.prefix(Self.replayLimit).map(PolicyReplay.Query.init), in: context)
+        try await audit.record(AuditEvent(
+            kind: .policySimulated, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP, outcome: .success,
+            details: ["mode": "replay", "unit": unitID.rawValue, "day": day.description, "queries": String(outcomes.count),
+                      "changed": String(outcomes.filter(\.changed).count), "proposed": PolicyService.json(proposed)]
+        ))
+        return Replay(unit: unit, day: day, outcomes: outcomes, truncated: recorded.count > Self.replayLimit)
     }
 
     /// An RFC 3339 instant that states its offset (`2026-11-24T09:30:00+08:00` or `…Z`).

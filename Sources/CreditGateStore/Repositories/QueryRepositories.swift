@@ -140,6 +140,8 @@ public protocol QueryRepository: Sendable {
     func query(_ id: CreditQuery.ID) async throws -> CreditQuery?
     /// A user's queries, newest first.
     func queries(of user: User.ID, limit: Int) async throws -> [CreditQuery]
+    /// The queries of the units made in `[from, until)`, oldest first.
+    func queries(in units: Set<Organisation.ID>, from: Date, until: Date, limit: Int) async throws -> [CreditQuery]
     func report(_ id: StoredReport.ID) async throws -> StoredReport?
     /// Answered queries about the subject through this gateway, newest first.
     func answeredQueries(about subject: SubjectIdentifier, limit: Int) async throws -> [AnsweredQuerySummary]
@@ -252,6 +254,16 @@ public struct SQLQueryRepository: QueryRepository {
 
     public func queries(of user: User.ID, limit: Int) async throws -> [CreditQuery] {
         try await load { $0.where("user_id", .equal, SQLBind(user.rawValue)).orderBy("requested_at", .descending).orderBy("id").limit(limit) }
+    }
+
+    public func queries(in units: Set<Organisation.ID>, from: Date, until: Date, limit: Int) async throws -> [CreditQuery] {
+        guard !units.isEmpty else { return [] }
+        return try await load {
+            $0.where("organisation_id", .in, SQLBind.group(units.map(\.rawValue).sorted()))
+                .where("requested_at", .greaterThanOrEqual, SQLBind(from.storedMilliseconds))
+                .where("requested_at", .lessThan, SQLBind(until.storedMilliseconds))
+                .orderBy("requested_at").orderBy("id").limit(limit)
+        }
     }
 
     public func report(_ id: StoredReport.ID) async throws -> StoredReport? {
