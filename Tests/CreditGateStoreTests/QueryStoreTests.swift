@@ -165,3 +165,59 @@ extension StoreSuite {
         }
     }
 }
+
+/// Exception requests (授权查询): decided once, used once even when two queries race for the approval, given back
+/// when the query that took it never came to be, and watched by a version that moves with every change.
+extension StoreSuite {
+    @Test(arguments: TestBackend.all)
+    func anExceptionIsDecidedOnceUsedOnceAndItsVersionMoves(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let requester = user("E1001", in: organisation), approver = user("E1002", in: organisation)
+            for person in [requester, approver] {
+                try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            }
+            let repository = SQLPolicyExceptionRepository(database: database)
+            let before = try await repository.version(requestedBy: requester.id, orIn: [organisation.id])
+            var exception = PolicyException(
+                id: .random(), requestedBy: requester.id, organisationID: organisation.id, subject: Self.subject, subjectName: "张三",
+                purpose: .loanApproval, consentID: Consent.ID("c1"),
+                reasons: [QueryRefusalReason(code: "outside_working_hours", facts: ["time": "18:00:00", "start": "08:30", "end": "17:30"])],
+                justification: "客户在柜台等候", risks: [.offHoursColleague], clientIP: "10.0.0.1", requestedAt: Self.now,
+                lapsesAt: Self.now.addingTimeInterval(3600)
+            )
+            try await repository.create(exception)
+            #expect(try await repository.find(exception.id) == exception)
+            let afterRequest = try await repository.version(requestedBy: requester.id, orIn: [organisation.id])
+            #expect(afterRequest != before)
+            // The approver's view (units) and the requester's view (own) both see it; another unit's approver does not.
+            #expect(try await repository.version(requestedBy: approver.id, orIn: [organisation.id]) == afterRequest)
+            #expect(try await repository.version(requestedBy: approver.id, orIn: []) == before)
+            #expect(try await repository.exceptions(in: [organisation.id], limit: 10).map(\.id) == [exception.id])
+            _ = exception.decide(approve: true, by: approver.id, approverRoles: [.approver], approverUnitCovers: true, note: "", onSite: "已当面核实",
+                                 at: Self.now.addingTimeInterval(60), validity: 1800)
+            #expect(try await repository.decide(exception))
+            #expect(try await !repository.decide(exception))
+            #expect(try await repository.find(exception.id) == exception)
+            let afterDecision = try await repository.version(requestedBy: requester.id, orIn: nil)
+            #expect(afterDecision != afterRequest)
+            let at = Self.now.addingTimeInterval(120)
+            let queries = (0..<8).map { _ in CreditQuery.ID.random() }
+            let id = exception.id
+            let taken = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for query in queries {
+                    group.addTask { try await repository.use(id, by: query, at: at) }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(taken == 1)
+            let usedBy = try #require(try await repository.find(exception.id)?.usedByQuery)
+            // Given back by the query that took it (and only by that one), then usable again — but not after expiry.
+            try await repository.release(exception.id, from: queries.first { $0 != usedBy }!, at: at)
+            #expect(try await repository.find(exception.id)?.status == .used)
+            try await repository.release(exception.id, from: usedBy, at: at)
+            #expect(try await repository.find(exception.id)?.status == .approved)
+            #expect(try await !repository.use(exception.id, by: .random(), at: Self.now.addingTimeInterval(60 + 1800)))
+        }
+    }
+}
