@@ -342,6 +342,7 @@ extension Catalogue {
         "replay_proposed": "拟议政策下",
         "replay_no_change": "没有查询的结果会改变。",
         "replay_day_invalid": "请填写今天或之前的日期（YYYY-MM-DD）。",
+        "exception_requested_at": "申请时间（UTC）",
     ]
 
     static let consentEN: [String: String] = [
@@ -685,5 +686,6 @@ extension Catalogue {
         "replay_proposed": "Under the proposal",
         "replay_no_change": "No decision would change.",
         "replay_day_invalid": "Give today or an earlier day (YYYY-MM-DD).",
+        "exception_requested_at": "Requested (UTC)",
     ]
 }
