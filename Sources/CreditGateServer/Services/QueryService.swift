@@ -152,7 +152,8 @@ public struct QueryService: Sendable {
         if case .approvalRequired(let reasons) = decision, let cited = try await citedException(request.exceptionID, of: actor) {
             let firing = Set(reasons.compactMap { PolicyRule(rawValue: $0.code) })
             if let problem = cited.problem(for: actor.user.id, subject: subject, purpose: purpose, consent: consent?.id, firing: firing, at: now) {
-                decision = .block(reasons + [PolicyReason(reason: QueryRefusalReason(code: problem), exceptable: false)])
+                // Still a query an approval could let through: a (new) request is the way forward.
+                decision = .approvalRequired(reasons + [PolicyReason(reason: QueryRefusalReason(code: problem), exceptable: true)])
             } else {
                 exception = cited
                 excepted = firing
@@ -160,20 +161,25 @@ public struct QueryService: Sendable {
             }
         }
         // An approved case or exception allows one query: the first of two at once takes it, the other is refused.
+        // Whatever one query took is given back if it does not go ahead.
         var consumedCase: SpecialQueryCase.ID?
         var consumedException: PolicyException.ID?
+        if decision == .allow, let exception {
+            if try await exceptions.use(exception.id, by: queryID, at: now) {
+                consumedException = exception.id
+            } else {
+                decision = .approvalRequired(evaluation.decision.reasons + [PolicyReason(reason: QueryRefusalReason(code: "exception_used"), exceptable: true)])
+            }
+        }
         if decision == .allow, let specialCase {
             if try await specialCases.use(specialCase.id, by: queryID) {
                 consumedCase = specialCase.id
             } else {
                 decision = .block([PolicyReason(reason: QueryRefusalReason(code: "special_case_used"), exceptable: false)])
-            }
-        }
-        if decision == .allow, let exception {
-            if try await exceptions.use(exception.id, by: queryID, at: now) {
-                consumedException = exception.id
-            } else {
-                decision = .block([PolicyReason(reason: QueryRefusalReason(code: "exception_used"), exceptable: false)])
+                if let taken = consumedException {
+                    try? await exceptions.release(taken, from: queryID, at: now)
+                    consumedException = nil
+                }
             }
         }
         func giveBack() async {
