@@ -45,6 +45,7 @@ public struct AppServices: Sendable {
     public let queries: QueryService
     public let specialCases: SpecialQueryCaseService
     public let exceptions: PolicyExceptionService
+    public let reports: ReportService
     public let policy: PolicyService
     public let userNetworks: any UserNetworkRepository
     public let simulator: PolicySimulator
@@ -127,6 +128,8 @@ public struct AppServices: Sendable {
             specialCases: specialCases,
             exceptions: PolicyExceptionService(exceptions: exceptionRepository, queries: queries, users: users, organisations: organisations,
                                                audit: auditTrail, validity: configuration.exceptionValidity, clock: clock),
+            reports: ReportService(queries: queryRepository, views: SQLReportViewRepository(database: database), sealer: sealer, audit: auditTrail,
+                                   viewingWindow: configuration.reportViewingWindow, clock: clock, logger: arguments.logger),
             policy: policy,
             userNetworks: userNetworks,
             simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,
@@ -165,6 +168,26 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     // Likewise the holiday calendars of the years this release knows.
     try await services.policy.importBundledCalendarsIfMissing()
     let startedAt = services.clock()
+    let router = try await buildRouter(arguments, services: services, startedAt: startedAt)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        logger: logger
+    )
+    app.addServices(
+        CheckpointSigner(repository: services.auditLog, signer: services.logSigner, origin: configuration.logOrigin,
+                         interval: configuration.checkpointInterval, clock: services.clock, logger: logger),
+        SuspensionScheduler(service: services.suspension, interval: configuration.suspensionInterval, logger: logger),
+        DatabaseLifecycle(database: services.database, logger: logger)
+    )
+    return app
+}
+
+/// Every route of the API and the console, with their middleware. Separate from the application so that a test can
+/// list the routes and call each one.
+func buildRouter(_ arguments: some AppArguments, services: AppServices, startedAt: Date) async throws -> Router<AppRequestContext> {
+    let configuration = arguments.configuration
+    let logger = arguments.logger
     let statusService = SystemStatusService(database: services.database, bureau: services.bureau, audit: services.auditTrail, startedAt: startedAt, logger: logger)
     let directory = DirectoryService(organisations: services.organisations, users: services.users, audit: services.auditTrail)
     let renderer = try await ConsoleRenderer.load()
@@ -207,32 +230,23 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     ConsoleController(
         authentication: services.authentication, directory: directory, status: statusService, renderer: renderer,
         cookies: cookies, sessionPolicy: configuration.sessionPolicy,
-        stylesheet: try BundledResources.data("static/app.css"), liveScript: try BundledResources.data("static/live.js"), clock: services.clock
+        stylesheet: try BundledResources.data("static/app.css"), liveScript: try BundledResources.data("static/live.js"),
+        reportScript: try BundledResources.data("static/report.js"), clock: services.clock
     ).addRoutes(to: console)
     PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
                             renderer: renderer, clock: services.clock).addRoutes(to: console)
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                           specialCases: services.specialCases, exceptions: services.exceptions, administration: services.administration,
+                           specialCases: services.specialCases, exceptions: services.exceptions,
+                           reportViewingWindow: configuration.reportViewingWindow, administration: services.administration,
                            renderer: renderer,
                            clock: services.clock).addRoutes(to: console)
+    ReportConsoleController(reports: services.reports, users: services.users, renderer: renderer).addRoutes(to: console)
     PolicyConsoleController(policy: services.policy, simulator: services.simulator, users: services.users, renderer: renderer).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,
         audit: services.auditTrail, renderer: renderer, clock: services.clock
     ).addRoutes(to: console)
-
-    var app = Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        logger: logger
-    )
-    app.addServices(
-        CheckpointSigner(repository: services.auditLog, signer: services.logSigner, origin: configuration.logOrigin,
-                         interval: configuration.checkpointInterval, clock: services.clock, logger: logger),
-        SuspensionScheduler(service: services.suspension, interval: configuration.suspensionInterval, logger: logger),
-        DatabaseLifecycle(database: services.database, logger: logger)
-    )
-    return app
+    return router
 }
 
 /// Closes the database pool when the application shuts down.

@@ -60,6 +60,7 @@ public struct AuditEvent: Sendable, Equatable {
         case policySimulated = "policy.simulated"
         case exceptionRequested = "exception.requested"
         case exceptionDecided = "exception.decided"
+        case reportViewTraced = "report.view_traced"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

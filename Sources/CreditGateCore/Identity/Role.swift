@@ -97,6 +97,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     /// Decide a request to except a query from the policy (授权查询, R-22) of one's own unit or a unit below; never
     /// one's own.
     case exceptionsApprove = "exceptions.approve"
+    /// Trace a report view from the view ID on a screenshot back to the person, time, address, query and consent.
+    case reportsTrace = "reports.trace"
     /// See the policy of the units in scope (caps, hours, region, exceptions), its history, and the holiday calendar.
     case policyRead = "policy.read"
     /// Change the policy of a unit in one's own subtree (any unit for a system administrator).
@@ -135,7 +137,7 @@ public struct PermissionMatrix: Sendable {
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
             .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead, .policyRead,
-            .policySimulate,
+            .policySimulate, .reportsTrace,
         ],
         .dataOfficer: [.consoleUse, .profileUpdate, .loansRead, .loansManage],
     ])

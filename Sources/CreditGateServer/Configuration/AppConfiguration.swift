@@ -56,6 +56,8 @@ public struct AppConfiguration: Sendable {
     public var bureauTimeout: Duration = .seconds(10)
     /// How long an approved exception (授权查询) stays usable.
     public var exceptionValidity: TimeInterval = 30 * 60
+    /// How long after the answer the querier may open a report.
+    public var reportViewingWindow: TimeInterval = 24 * 3600
 
     public init(
         host: String = "127.0.0.1",
@@ -154,6 +156,11 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError.invalid(key: "queries.exceptionValidityMinutes", reason: "must be 1–480")
         }
         configuration.exceptionValidity = TimeInterval(exceptionMinutes * 60)
+        let windowHours = reader.int(forKey: "reports.viewingWindowHours", default: 24)
+        guard (1...720).contains(windowHours) else {
+            throw ConfigurationError.invalid(key: "reports.viewingWindowHours", reason: "must be 1–720")
+        }
+        configuration.reportViewingWindow = TimeInterval(windowHours * 3600)
         configuration.consentMaxDocumentBytes = reader.int(forKey: "consents.maxDocumentBytes", default: defaults.consentMaxDocumentBytes)
         guard (1024...50 * 1_048_576).contains(configuration.consentMaxDocumentBytes) else {
             throw ConfigurationError.invalid(key: "consents.maxDocumentBytes", reason: "must be 1024 to 52428800")

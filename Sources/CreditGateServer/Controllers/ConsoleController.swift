@@ -13,12 +13,14 @@ struct ConsoleController {
     let sessionPolicy: SessionPolicy
     let stylesheet: Data
     let liveScript: Data
+    let reportScript: Data
     let clock: @Sendable () -> Date
 
     func addRoutes(to console: RouterGroup<AppRequestContext>) {
         console.get(use: root)
         console.get("static/app.css", use: css)
         console.get("static/live.js", use: script)
+        console.get("static/report.js", use: viewerScript)
         console.get("sign-in", use: signInForm)
         console.post("sign-in", use: signIn)
         console.group().add(middleware: RequirePermission(.consoleUse)).get("home", use: home)
@@ -47,6 +49,12 @@ struct ConsoleController {
     @Sendable func script(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
                  body: .init(byteBuffer: ByteBuffer(data: liveScript)))
+    }
+
+    /// The report viewer's script: no selection, copy, context menu or print shortcuts.
+    @Sendable func viewerScript(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                 body: .init(byteBuffer: ByteBuffer(data: reportScript)))
     }
 
     // MARK: Signing in and out

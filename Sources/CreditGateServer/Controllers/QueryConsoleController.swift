@@ -11,6 +11,8 @@ struct QueryConsoleController {
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
     let exceptions: PolicyExceptionService
+    /// How long after the answer the report may be opened, to offer the viewer only while it will open.
+    let reportViewingWindow: TimeInterval
     let administration: AccountAdministration
     let renderer: ConsoleRenderer
     let clock: @Sendable () -> Date
@@ -207,6 +209,9 @@ struct QueryConsoleController {
         row["consentId"] = query.consentID?.rawValue ?? local("empty_value")
         row["answeredAt"] = ConsolePages.time(query.answeredAt, local)
         row["answered"] = query.status == .answered
+        if query.status == .answered, let answeredAt = query.answeredAt, clock() < answeredAt.addingTimeInterval(reportViewingWindow) {
+            row["viewable"] = true
+        }
         return renderer.page("query-detail", titleKey: "query_detail_title", context: context, page: row)
     }
 

@@ -25,6 +25,7 @@ public enum Migrations {
         Migration0004ConsentAndQueries.migration,
         Migration0005Policy.migration,
         Migration0006PolicyExceptions.migration,
+        Migration0007ReportViewing.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
