@@ -9,7 +9,9 @@ import time
 
 import pytest
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
@@ -93,6 +95,44 @@ def open_account(browser, base_url, employee_id, name, unit, role):
     browser.find_element(By.CSS_SELECTOR, f"[data-testid=role-{role}]").click()
     browser.find_element(By.CSS_SELECTOR, "[data-testid=open-account]").click()
     return wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=initial-password]"))).text
+
+
+def check_report_viewer(browser, artifacts):
+    """Opens the answered query's report: readable, watermarked with this view's ID, nothing to select or copy, and
+    on paper only a notice (R-31)."""
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=query-link]").click()
+    wait(browser, expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, "[data-testid=open-report]"))).click()
+    report = wait(browser, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=report]")))
+    view_id = browser.find_element(By.CSS_SELECTOR, "[data-testid=view-id]").text
+    assert len(view_id) == 19, view_id
+    lines = [element.text for element in browser.find_elements(By.CSS_SELECTOR, ".watermark-line")]
+    assert len(lines) >= 8 and all(view_id in line and "E2E-LO" in line for line in lines), lines
+    watermark = browser.find_elements(By.CSS_SELECTOR, "svg.watermark text")
+    assert watermark and view_id in watermark[0].get_attribute("textContent")
+    assert "手机号码" in report.text and "近24个月还款记录" in report.text
+    phone = browser.execute_script(
+        "var d = [...document.querySelectorAll('.report dt')].find(e => e.textContent.includes('手机号码'));"
+        "return d ? d.nextElementSibling.textContent : '';")
+    assert len(phone) == 11, phone
+    browser.save_screenshot(str(artifacts / "report-viewer.png"))
+    # Select all, by the keyboard and by the editing command: the report's text is not in the selection.
+    report.click()
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
+    assert phone not in browser.execute_script("return window.getSelection().toString()")
+    browser.execute_script("document.execCommand('selectAll')")
+    assert phone not in browser.execute_script("return window.getSelection().toString()")
+    # A copy event is cancelled before anything reaches the clipboard.
+    copied = browser.execute_script(
+        "var e = new ClipboardEvent('copy', {bubbles: true, cancelable: true, clipboardData: new DataTransfer()});"
+        "document.querySelector('.report dd').dispatchEvent(e); return e.defaultPrevented;")
+    assert copied is True
+    # On paper: the notice only.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert not report.is_displayed()
+    notice = browser.find_element(By.CSS_SELECTOR, "[data-testid=print-notice]")
+    assert notice.is_displayed() and "不能打印" in notice.text
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert report.is_displayed()
 
 
 def answer_exam(browser, correctly):
@@ -214,6 +254,8 @@ def test_from_a_new_unit_to_query_rights_in_the_browser(base_url, admin, artifac
         assert SUBJECT_ID not in browser.page_source
         browser.save_screenshot(str(artifacts / "query-allowed.png"))
         assert "已使用" in browser.find_element(By.CSS_SELECTOR, "[data-testid=my-exceptions]").text
+        check_report_viewer(browser, artifacts)
+        browser.get(f"{base_url}/console/queries")
 
         # Post-loan management without a loan in the register: refused, with the reason in words.
         Select(browser.find_element(By.ID, "consentId")).select_by_value(consent_id)
