@@ -236,7 +236,7 @@ func buildRouter(_ arguments: some AppArguments, services: AppServices, startedA
     PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
                             renderer: renderer, clock: services.clock).addRoutes(to: console)
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                           specialCases: services.specialCases, exceptions: services.exceptions,
+                           specialCases: services.specialCases, exceptions: services.exceptions, authentication: services.authentication,
                            reportViewingWindow: configuration.reportViewingWindow, administration: services.administration,
                            renderer: renderer,
                            clock: services.clock).addRoutes(to: console)

@@ -66,25 +66,29 @@ import Testing
 
     @Test func anApprovalAllowsExactlyTheQueryItWasFor() {
         var exception = Self.request(rules: [.workingHours, .dailyCapUser])
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
                                   at: Self.requestedAt) == "exception_not_approved")
         _ = Self.approve(&exception)
         let later = Self.requestedAt.addingTimeInterval(120)
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent,
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent,
                                   firing: [.workingHours, .dailyCapUser], at: later) == nil)
         // A subset of the excepted rules is still covered; a new rule is not.
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
                                   at: later) == nil)
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent,
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent,
                                   firing: [.workingHours, .region], at: later) == "exception_rules_changed")
         let other = SubjectIdentifier(type: .residentID, number: "11010519491231002X")
-        #expect(exception.problem(for: Self.requester, subject: other, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+        #expect(exception.problem(for: Self.requester, subject: other, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
                                   at: later) == "exception_mismatch")
-        #expect(exception.problem(for: Self.approver, subject: Self.subject, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
-                                  at: later) == "exception_mismatch")
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .creditCardApproval, consent: Self.consent,
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "李四", purpose: .loanApproval, consent: Self.consent,
                                   firing: [.workingHours], at: later) == "exception_mismatch")
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Consent.ID("consent-2"),
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张　三", purpose: .loanApproval, consent: Self.consent,
+                                  firing: [.workingHours], at: later) == nil)
+        #expect(exception.problem(for: Self.approver, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+                                  at: later) == "exception_mismatch")
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .creditCardApproval, consent: Self.consent,
+                                  firing: [.workingHours], at: later) == "exception_mismatch")
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Consent.ID("consent-2"),
                                   firing: [.workingHours], at: later) == "exception_mismatch")
     }
 
@@ -92,12 +96,12 @@ import Testing
         var exception = Self.request()
         _ = Self.approve(&exception)
         let expiry = try! #require(exception.expiresAt)
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
                                   at: expiry.addingTimeInterval(-1)) == nil)
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
                                   at: expiry) == "exception_expired")
         exception.status = .used
-        #expect(exception.problem(for: Self.requester, subject: Self.subject, purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
+        #expect(exception.problem(for: Self.requester, subject: Self.subject, subjectName: "张三", purpose: .loanApproval, consent: Self.consent, firing: [.workingHours],
                                   at: Self.requestedAt) == "exception_used")
     }
 

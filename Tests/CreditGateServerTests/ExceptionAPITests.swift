@@ -15,12 +15,20 @@ import Testing
         ((body["reasons"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
     }
 
-    static func requestException(_ client: some TestClientProtocol, token: String, consentID: String, purpose: String = "02",
+    static func requestException(_ client: some TestClientProtocol, token: String, consentID: String, app: (String, String)?, purpose: String = "02",
                                  justification: String = "客户在柜台等候办理，需当日审批") async throws -> (HTTPResponse.Status, [String: Any]) {
-        try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions", token: token, body: """
+        var headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        if let app {
+            headers[.clientAppID] = app.0
+            headers[.clientAppSecret] = app.1
+        }
+        let body = """
             {"certificateType":"10","certificateNumber":"\(QueryPathTests.subjectID)","subjectName":"张三","purpose":"\(purpose)",
              "consentId":"\(consentID)","justification":"\(justification)"}
-            """)
+            """
+        return try await client.execute(uri: "/api/v1/exceptions", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+            (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+        }
     }
 
     static func query(_ client: some TestClientProtocol, token: String, consentID: String, app: (String, String), purpose: String = "02",
@@ -60,8 +68,8 @@ import Testing
             #expect(refusal["policyDecision"] as? String == "approval_required" && Self.codes(refusal) == ["daily_cap_user"])
             #expect((refusal["reasons"] as? [[String: Any]])?.first?["exceptable"] as? Bool == true)
             // A request needs a reason; then it waits for an approver.
-            #expect(try await Self.requestException(client, token: token, consentID: consentID, justification: " ").0 == .unprocessableContent)
-            let (requested, exception) = try await Self.requestException(client, token: token, consentID: consentID)
+            #expect(try await Self.requestException(client, token: token, consentID: consentID, app: clientApp, justification: " ").0 == .unprocessableContent)
+            let (requested, exception) = try await Self.requestException(client, token: token, consentID: consentID, app: clientApp)
             #expect(requested == .created && exception["status"] as? String == "pending")
             #expect(Self.codes(exception) == ["daily_cap_user"] && exception["onSiteVerificationRequired"] as? Bool == false)
             let exceptionID = try #require(exception["id"] as? String)
@@ -89,7 +97,7 @@ import Testing
             let scope = "user:\(user.id.rawValue)"
             #expect(try await bank.services.queries.queries.usedToday([scope], day: CalendarDate(bank.clock.now).description)[scope] == 2)
             // An approval not used in time expires.
-            let second = try #require(try await Self.requestException(client, token: token, consentID: consentID).1["id"] as? String)
+            let second = try #require(try await Self.requestException(client, token: token, consentID: consentID, app: clientApp).1["id"] as? String)
             #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(second)/decisions", token: approver,
                                                      body: #"{"decision":"approve"}"#).0 == .ok)
             bank.clock.advance(by: 31 * 60)
@@ -97,7 +105,7 @@ import Testing
             #expect(Self.codes(try await Self.query(client, token: late, consentID: consentID, app: clientApp, exceptionID: second).1)
                 .contains("exception_expired"))
             // A refusal needs a note.
-            let third = try #require(try await Self.requestException(client, token: late, consentID: consentID).1["id"] as? String)
+            let third = try #require(try await Self.requestException(client, token: late, consentID: consentID, app: clientApp).1["id"] as? String)
             let lateApprover = try await client.apiToken("P0001", bank: bank)
             #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(third)/decisions", token: lateApprover,
                                                      body: #"{"decision":"refuse"}"#).0 == .unprocessableContent)
@@ -128,7 +136,7 @@ import Testing
             let token2 = try await client.apiToken("Q0001", bank: bank)
             let (refused, refusal) = try await QueryPathTests.query(client, token: token2, consentID: consentID, app: clientApp)
             #expect(refused == .forbidden && Self.codes(refusal) == ["outside_working_hours"])
-            let (requested, exception) = try await Self.requestException(client, token: token2, consentID: consentID)
+            let (requested, exception) = try await Self.requestException(client, token: token2, consentID: consentID, app: clientApp)
             #expect(requested == .created && exception["onSiteVerificationRequired"] as? Bool == true)
             #expect(((exception["risks"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["off_hours_colleague"])
             let exceptionID = try #require(exception["id"] as? String)
@@ -154,7 +162,7 @@ import Testing
             let (refused, refusal) = try await QueryPathTests.query(client, token: token, consentID: consentID)
             #expect(refused == .forbidden && refusal["policyDecision"] as? String == "block")
             #expect(Self.codes(refusal).contains("unbound_address") && Self.codes(refusal).contains("app_unknown"))
-            let (status, problem) = try await Self.requestException(client, token: token, consentID: consentID)
+            let (status, problem) = try await Self.requestException(client, token: token, consentID: consentID, app: nil)
             #expect(status == .conflict && problem["detail"] as? String == Localizer(.zhCN)("exception_not_exceptable"))
             let events = try await QueryPathTests.events(bank)
             #expect(events.last { $0["kind"] as? String == "exception.requested" }?["outcome"] as? String == "denied")
@@ -179,7 +187,10 @@ import Testing
             let held = try await officer.post("/console/queries", form)
             #expect(held.0 == .forbidden && held.1.contains(Localizer(.zhCN)("query_outcome_approval_required")))
             #expect(held.1.contains("data-testid=\"request-exception\""))
-            let requested = try await officer.post("/console/exceptions", form + "&justification=%E5%AE%A2%E6%88%B7%E5%9C%A8%E6%9F%9C%E5%8F%B0%E7%AD%89%E5%80%99")
+            // The form carries the held query's ID, never the identifier.
+            #expect(!held.1.contains(QueryPathTests.subjectID))
+            let heldID = try #require(held.1.firstMatch(of: /name="queryId" value="([0-9a-f-]+)"/)?.1)
+            let requested = try await officer.post("/console/exceptions", "queryId=\(heldID)&justification=%E5%AE%A2%E6%88%B7%E5%9C%A8%E6%9F%9C%E5%8F%B0%E7%AD%89%E5%80%99")
             #expect(requested.0 == .created && requested.1.contains("data-testid=\"exception-requested\""))
             let exceptionID = try #require(requested.1.firstMatch(of: /data-exception="([0-9a-f-]+)"/)?.1)
             // The officer cannot open the approver's queue; the approver sees the request with its reason.

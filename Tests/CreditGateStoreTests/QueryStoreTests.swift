@@ -178,7 +178,7 @@ extension StoreSuite {
                 try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
             }
             let repository = SQLPolicyExceptionRepository(database: database)
-            let before = try await repository.version(requestedBy: requester.id, orIn: [organisation.id])
+            let before = try await repository.version(requestedBy: requester.id, orIn: [organisation.id], at: Self.now)
             var exception = PolicyException(
                 id: .random(), requestedBy: requester.id, organisationID: organisation.id, subject: Self.subject, subjectName: "张三",
                 purpose: .loanApproval, consentID: Consent.ID("c1"),
@@ -188,18 +188,18 @@ extension StoreSuite {
             )
             try await repository.create(exception)
             #expect(try await repository.find(exception.id) == exception)
-            let afterRequest = try await repository.version(requestedBy: requester.id, orIn: [organisation.id])
+            let afterRequest = try await repository.version(requestedBy: requester.id, orIn: [organisation.id], at: Self.now)
             #expect(afterRequest != before)
             // The approver's view (units) and the requester's view (own) both see it; another unit's approver does not.
-            #expect(try await repository.version(requestedBy: approver.id, orIn: [organisation.id]) == afterRequest)
-            #expect(try await repository.version(requestedBy: approver.id, orIn: []) == before)
+            #expect(try await repository.version(requestedBy: approver.id, orIn: [organisation.id], at: Self.now) == afterRequest)
+            #expect(try await repository.version(requestedBy: approver.id, orIn: [], at: Self.now) == before)
             #expect(try await repository.exceptions(in: [organisation.id], limit: 10).map(\.id) == [exception.id])
             _ = exception.decide(approve: true, by: approver.id, approverRoles: [.approver], approverUnitCovers: true, note: "", onSite: "已当面核实",
                                  at: Self.now.addingTimeInterval(60), validity: 1800)
             #expect(try await repository.decide(exception))
             #expect(try await !repository.decide(exception))
             #expect(try await repository.find(exception.id) == exception)
-            let afterDecision = try await repository.version(requestedBy: requester.id, orIn: nil)
+            let afterDecision = try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now)
             #expect(afterDecision != afterRequest)
             let at = Self.now.addingTimeInterval(120)
             let queries = (0..<8).map { _ in CreditQuery.ID.random() }
@@ -212,11 +212,18 @@ extension StoreSuite {
             }
             #expect(taken == 1)
             let usedBy = try #require(try await repository.find(exception.id)?.usedByQuery)
+            let afterUse = try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now)
+            #expect(afterUse != afterDecision)
             // Given back by the query that took it (and only by that one), then usable again — but not after expiry.
             try await repository.release(exception.id, from: queries.first { $0 != usedBy }!, at: at)
             #expect(try await repository.find(exception.id)?.status == .used)
             try await repository.release(exception.id, from: usedBy, at: at)
             #expect(try await repository.find(exception.id)?.status == .approved)
+            // A give-back at the same moment, and the passing of the expiry, each move the version.
+            #expect(try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now) != afterUse)
+            #expect(try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now.addingTimeInterval(60 + 1800))
+                != (try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now)))
+            #expect(try await repository.pending(in: [organisation.id], at: Self.now, limit: 10).isEmpty)
             #expect(try await !repository.use(exception.id, by: .random(), at: Self.now.addingTimeInterval(60 + 1800)))
         }
     }

@@ -58,6 +58,9 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
     public var status: Status
     /// The reason codes of a refusal.
     public var reasons: [QueryRefusalReason]
+    /// What the policy engine decided (`allow`, `block`, `approval_required`), as the register keeps it for a later
+    /// replay; absent for queries recorded before the engine decided them.
+    public var policyDecision: String?
     public var failure: Failure?
     public var answeredAt: Date?
     public var reportID: StoredReport.ID?
@@ -65,7 +68,7 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
     public init(id: ID, userID: User.ID, organisationID: Organisation.ID, channel: Channel, clientAppID: ClientApp.ID?, subject: SubjectIdentifier,
                 subjectName: String, purpose: QueryPurpose, consentID: Consent.ID?, procedure: SpecialQueryCase.Procedure? = nil,
                 specialCaseID: SpecialQueryCase.ID? = nil, exceptionID: PolicyException.ID? = nil, clientIP: String, requestedAt: Date, status: Status,
-                reasons: [QueryRefusalReason] = [], failure: Failure? = nil, answeredAt: Date? = nil, reportID: StoredReport.ID? = nil) {
+                reasons: [QueryRefusalReason] = [], policyDecision: String? = nil, failure: Failure? = nil, answeredAt: Date? = nil, reportID: StoredReport.ID? = nil) {
         self.id = id
         self.userID = userID
         self.organisationID = organisationID
@@ -82,6 +85,7 @@ public struct CreditQuery: Sendable, Equatable, Identifiable {
         self.requestedAt = requestedAt
         self.status = status
         self.reasons = reasons
+        self.policyDecision = policyDecision
         self.failure = failure
         self.answeredAt = answeredAt
         self.reportID = reportID

@@ -118,9 +118,15 @@ public struct PolicyException: Sendable, Equatable, Identifiable {
         return justificationLength.contains(text.count) ? nil : "exception_justification_required"
     }
 
+    /// Whether two names are the same person's name as written: spaces and the full-width space do not count.
+    public static func sameName(_ one: String, _ other: String) -> Bool {
+        let strip = { (name: String) in name.filter { !$0.isWhitespace }.lowercased() }
+        return strip(one) == strip(other)
+    }
+
     /// The high-risk patterns among the reasons (现场核实). `subjectIsColleague` says whether the subject's name is that
-    /// of someone in the querier's unit — names are what the bank holds of its staff, so a namesake also counts:
-    /// a verification too many is the safe side.
+    /// of the querier or of someone in the querier's unit — names are what the bank holds of its staff, so a namesake
+    /// also counts: a verification too many is the safe side.
     public static func risks(of reasons: [PolicyReason], subjectIsColleague: Bool) -> [Risk] {
         let rules = Set(reasons.compactMap { PolicyRule(rawValue: $0.code) })
         let offHours = rules.contains(.workingHours) || rules.contains(.workingDay)
@@ -153,15 +159,16 @@ public struct PolicyException: Sendable, Equatable, Identifiable {
 
     /// Why this request does not allow the query described; `nil` when it does. `firing` is what the policy engine
     /// would except now: every one must be among the rules the approval covered.
-    public func problem(for user: User.ID, subject: SubjectIdentifier, purpose: QueryPurpose, consent: Consent.ID?, firing: Set<PolicyRule>,
-                        at time: Date) -> String? {
+    public func problem(for user: User.ID, subject: SubjectIdentifier, subjectName: String, purpose: QueryPurpose, consent: Consent.ID?,
+                        firing: Set<PolicyRule>, at time: Date) -> String? {
         switch status {
         case .pending, .refused: return "exception_not_approved"
         case .used: return "exception_used"
         case .approved: break
         }
         if isStale(at: time) { return "exception_expired" }
-        guard user == requestedBy, subject == self.subject, purpose == self.purpose, consent == consentID else { return "exception_mismatch" }
+        guard user == requestedBy, subject == self.subject, Self.sameName(subjectName, self.subjectName), purpose == self.purpose, consent == consentID
+        else { return "exception_mismatch" }
         guard firing.isSubset(of: exceptedRules) else { return "exception_rules_changed" }
         return nil
     }

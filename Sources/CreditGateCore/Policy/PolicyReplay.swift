@@ -21,6 +21,8 @@ public enum PolicyReplay {
         public let reasons: [QueryRefusalReason]
         /// Whether it was made under an approved exception.
         public let excepted: Bool
+        /// What the engine decided then, when the register kept it.
+        public let decided: String?
 
         public init(_ query: CreditQuery) {
             self.id = query.id
@@ -33,10 +35,13 @@ public enum PolicyReplay {
             self.status = query.status
             self.reasons = query.reasons
             self.excepted = query.exceptionID != nil
+            self.decided = query.policyDecision
         }
 
-        /// What happened, in the policy engine's terms.
+        /// What happened, in the policy engine's terms: as the engine recorded it, or — for a query recorded before it
+        /// did — worked out from the reasons.
         public var happened: String {
+            if let decided { return decided }
             if status != .refused { return excepted ? "approval_required" : "allow" }
             return reasons.contains { PolicyRule(rawValue: $0.code) == nil || PolicyRule(rawValue: $0.code)?.mayBeExcepted == false }
                 ? "block" : "approval_required"

@@ -165,7 +165,7 @@ struct QueryAPIController {
         let body = try await JSONBody.decode(ExceptionRequestBody.self, from: request, context: context)
         let exception = try await exceptions.request(QueryService.Request(
             certificateType: body.certificateType, certificateNumber: body.certificateNumber, subjectName: body.subjectName, purpose: body.purpose,
-            consentID: body.consentId, channel: .console
+            consentID: body.consentId, channel: .api, appID: request.headers[.clientAppID], appSecret: request.headers[.clientAppSecret]
         ), justification: body.justification, by: try context.requireIdentity(), clientIP: context.clientIP)
         return EditedResponse(status: .created, response: ExceptionDTO(exception, at: exception.requestedAt))
     }

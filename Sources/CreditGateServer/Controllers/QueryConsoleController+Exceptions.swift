@@ -7,6 +7,8 @@ import Hummingbird
 extension QueryConsoleController {
     /// How often the live queue looks for changes: a new request shows within this time.
     static let liveInterval = Duration.seconds(2)
+    /// How long one stream lasts before the browser reconnects.
+    static let liveStreamLifetime = Duration.seconds(60)
 
     static func exceptionRow(_ exception: PolicyException, at time: Date, _ local: Localizer) -> [String: Any] {
         let state = exception.state(at: time)
@@ -29,10 +31,12 @@ extension QueryConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         return try await ConsoleForms.submitting(context, {
-            _ = try await exceptions.request(QueryService.Request(
-                certificateType: form["certificateType"] ?? "", certificateNumber: form["certificateNumber"] ?? "",
-                subjectName: form["subjectName"] ?? "", purpose: form["purpose"] ?? "", consentID: form["consentId"], channel: .console
-            ), justification: form["justification"] ?? "", by: try context.requireIdentity(), clientIP: context.clientIP)
+            let held = (form["queryId"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard (1...64).contains(held.count) else {
+                throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "held query ID missing")
+            }
+            _ = try await exceptions.request(fromHeld: CreditQuery.ID(held.lowercased()), justification: form["justification"] ?? "",
+                                             by: try context.requireIdentity(), clientIP: context.clientIP)
             return try await queriesPage(context: context, extra: ["exceptionRequested": Localizer(context.language)("exception_requested_done")],
                                          status: .created)
         }, showingRefusalOn: { try await queriesPage(context: context, extra: $0, status: $1) })
@@ -86,36 +90,74 @@ extension QueryConsoleController {
         }, showingRefusalOn: { try await exceptionsPage(context: context, extra: $0, status: $1) })
     }
 
-    /// Server-sent events: `changed` whenever a request the viewer sees is made or changes state. The stream carries
-    /// no content — the page fetches itself again, through the same checks as any page. It ends after a few minutes
-    /// and the browser reconnects, so a signed-out or suspended viewer's stream does not outlive their session by long.
+    /// Server-sent events: `changed` whenever a request the viewer sees is made, changes state, lapses or expires.
+    /// The stream carries no content — the page fetches itself again, through the same checks as any page. It does
+    /// not count as the viewer's activity, ends as soon as the session does (checked at every look), and after a
+    /// minute in any case; the browser then reconnects. A session holds at most a few streams at once.
     @Sendable func exceptionEvents(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
-        let exceptions = self.exceptions
+        let tokenHash = identity.session.tokenHash
+        guard await liveStreams.open(tokenHash) else {
+            throw CreditGateError(.tooManyRequests, detailKey: "live_too_many", cause: "too many live streams for one session")
+        }
+        let watch: PolicyExceptionService.Watch
+        let first: String
+        do {
+            watch = try await exceptions.watch(for: identity)
+            first = try await watch.version()
+        } catch {
+            await liveStreams.close(tokenHash)
+            throw error
+        }
         let interval = Self.liveInterval
-        let first = try await exceptions.version(for: identity)
+        let authentication = self.authentication
+        let streams = liveStreams
         return Response(status: .ok, headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"], body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
-            var seen = first
-            let started = ContinuousClock.now
-            var quiet = Duration.zero
-            while ContinuousClock.now - started < .seconds(240) {
-                try await Task.sleep(for: interval)
-                let current = try await exceptions.version(for: identity)
-                if current != seen {
-                    seen = current
-                    quiet = .zero
-                    try await writer.write(ByteBuffer(string: "event: changed\ndata: \(current)\n\n"))
-                } else {
-                    quiet += interval
-                    // A comment now and then keeps proxies from closing a quiet stream.
-                    if quiet >= .seconds(20) {
+            do {
+                try await writer.write(ByteBuffer(string: "retry: 5000\n\n"))
+                var seen = first
+                let started = ContinuousClock.now
+                var quiet = Duration.zero
+                while ContinuousClock.now - started < Self.liveStreamLifetime, !Task.isCancelled {
+                    try await Task.sleep(for: interval)
+                    guard try await authentication.sessionIsLive(tokenHash: tokenHash) else { break }
+                    let current = try await watch.version()
+                    if current != seen {
+                        seen = current
                         quiet = .zero
-                        try await writer.write(ByteBuffer(string: ": quiet\n\n"))
+                        try await writer.write(ByteBuffer(string: "event: changed\ndata: \(current)\n\n"))
+                    } else {
+                        quiet += interval
+                        // A comment now and then keeps proxies from closing a quiet stream.
+                        if quiet >= .seconds(20) {
+                            quiet = .zero
+                            try await writer.write(ByteBuffer(string: ": quiet\n\n"))
+                        }
                     }
                 }
+                await streams.close(tokenHash)
+                try await writer.finish(nil)
+            } catch {
+                await streams.close(tokenHash)
+                throw error
             }
-            try await writer.finish(nil)
         })
+    }
+}
+
+/// How many live streams each session has open, so that one session cannot open them without end.
+actor LiveStreams {
+    static let perSession = 3
+    private var open: [String: Int] = [:]
+
+    func open(_ session: String) -> Bool {
+        guard open[session, default: 0] < Self.perSession else { return false }
+        open[session, default: 0] += 1
+        return true
+    }
+
+    func close(_ session: String) {
+        open[session, default: 1] -= 1
+        if open[session] ?? 0 <= 0 { open[session] = nil }
     }
 }

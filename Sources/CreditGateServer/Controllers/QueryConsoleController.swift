@@ -11,6 +11,9 @@ struct QueryConsoleController {
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
     let exceptions: PolicyExceptionService
+    /// Checks, without touching it, that a live stream's session is still usable.
+    let authentication: AuthenticationService
+    let liveStreams = LiveStreams()
     /// How long after the answer the report may be opened, to offer the viewer only while it will open.
     let reportViewingWindow: TimeInterval
     let administration: AccountAdministration
@@ -186,10 +189,6 @@ struct QueryConsoleController {
                 if case .approvalRequired = outcome.decision, queryRequest.procedure.map({ $0.isEmpty || $0 == "standard" }) ?? true {
                     shown["approvalRequired"] = true
                     shown["headline"] = local("query_outcome_approval_required")
-                    shown["request"] = [
-                        "certificateType": queryRequest.certificateType, "certificateNumber": queryRequest.certificateNumber,
-                        "subjectName": queryRequest.subjectName, "purpose": queryRequest.purpose, "consentId": queryRequest.consentID ?? "",
-                    ]
                 }
                 return try await queriesPage(context: context, extra: ["outcome": shown], status: allowed ? .created : .forbidden)
             } catch let error as CreditGateError where [502, 504].contains(error.kind.status) || error.kind == .subjectNotOnFile {

@@ -1,4 +1,5 @@
 import CreditGateCore
+import HTTPTypes
 import Hummingbird
 
 /// Finds who is asking and in which language to answer.
@@ -11,6 +12,12 @@ struct SessionMiddleware: RouterMiddleware {
     let authentication: AuthenticationService
     let cookies: SessionCookies
     let problems: ProblemRenderer
+
+    /// Requests a page makes by itself — the live event stream, and the refresh it triggers — are not the person's
+    /// activity and do not extend the session.
+    static func isBackground(_ request: Request) -> Bool {
+        request.uri.path == "/console/exceptions/events" || request.headers[.creditGateBackground] == "1"
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -26,7 +33,7 @@ struct SessionMiddleware: RouterMiddleware {
         }
         if let (value, credential) = token {
             do {
-                switch try await authentication.authenticate(token: value, via: credential) {
+                switch try await authentication.authenticate(token: value, via: credential, touching: !Self.isBackground(request)) {
                 case .recognised(let identity):
                     context.identity = identity
                 case .rejected(let reason):
@@ -112,4 +119,9 @@ enum AccountSetup {
         case .full: "detail_forbidden"
         }
     }
+}
+
+extension HTTPField.Name {
+    /// Set by the console's own script on requests it makes without the person doing anything.
+    static let creditGateBackground = Self("CreditGate-Background")!
 }

@@ -152,7 +152,9 @@ public struct AuthenticationService: Sendable {
     /// The user behind a token, or `nil` (with why) when the token is unknown, ended, expired, or its account is no
     /// longer active. An expired session is ended with its reason. Activity is recorded at most every 15 seconds, so
     /// a burst of requests is not a burst of writes.
-    public func authenticate(token: String, via credential: AuthenticatedUser.Credential) async throws -> Recognition {
+    /// `touching: false` leaves the session's last activity as it was: a page that updates itself in the background
+    /// must not keep an unattended workstation signed in past the idle timeout.
+    public func authenticate(token: String, via credential: AuthenticatedUser.Credential, touching: Bool = true) async throws -> Recognition {
         guard token.count <= 128, !token.isEmpty else { return .rejected(nil) }
         let hash = Self.tokenHash(token)
         guard let session = try await sessions.find(tokenHash: hash) else { return .rejected(nil) }
@@ -174,7 +176,7 @@ public struct AuthenticationService: Sendable {
             return .rejected(endReason)
         }
         guard let user else { return .rejected(nil) }
-        if now.timeIntervalSince(session.lastSeenAt) >= 15 {
+        if touching, now.timeIntervalSince(session.lastSeenAt) >= 15 {
             try await sessions.touch(tokenHash: hash, at: now)
         }
         let organisation = try await organisations.find(user.organisationID)
@@ -183,6 +185,16 @@ public struct AuthenticationService: Sendable {
             // Until the account's set-up is finished the session carries no permission at all.
             permissions: session.stage == .full ? matrix.permissions(for: user.roles) : [], via: credential
         ))
+    }
+
+    /// Whether the session is still usable now — not ended, not idle or past its lifetime, its account active —
+    /// without recording activity: what a long-lived stream checks as it runs.
+    public func sessionIsLive(tokenHash: String) async throws -> Bool {
+        guard let session = try await sessions.find(tokenHash: tokenHash), session.endedAt == nil,
+              policy.validity(createdAt: session.createdAt, lastSeenAt: session.lastSeenAt, now: clock()) == .valid,
+              let user = try await users.find(session.userID), user.status == .active
+        else { return false }
+        return true
     }
 
     public enum Recognition: Sendable {

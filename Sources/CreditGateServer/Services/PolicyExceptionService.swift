@@ -1,4 +1,5 @@
 import CreditGateCore
+import Crypto
 import CreditGateStore
 import Foundation
 
@@ -42,10 +43,12 @@ public struct PolicyExceptionService: Sendable {
                                   cause: "exception request refused: \(problem)",
                                   extensions: ["decision": evaluation.decision.code, "reasons": evaluation.decision.reasons.map(\.code).joined(separator: ",")])
         }
-        let colleagues = evaluation.subject.type.isCorporate ? [] : try await users.all().filter {
-            $0.organisationID == actor.user.organisationID && $0.id != actor.user.id
+        // The querier themself, or a colleague of the unit, by the name typed or the name on the consent.
+        let names = [evaluation.subjectName] + (evaluation.consent.map { [$0.subjectName] } ?? [])
+        let staff = evaluation.subject.type.isCorporate ? [] : try await users.all()
+        let subjectIsColleague = staff.contains { user in
+            user.organisationID == actor.user.organisationID && names.contains { PolicyException.sameName($0, user.displayName) }
         }
-        let subjectIsColleague = colleagues.contains { $0.displayName == evaluation.subjectName }
         let exception = PolicyException(
             id: .random(), requestedBy: actor.user.id, organisationID: actor.user.organisationID, subject: evaluation.subject,
             subjectName: evaluation.subjectName, purpose: evaluation.purpose, consentID: evaluation.consent?.id,
@@ -59,7 +62,7 @@ public struct PolicyExceptionService: Sendable {
             consentID: exception.consentID?.rawValue, purposeCode: exception.purpose.code, outcome: .success,
             reasonCodes: exception.reasons.map(\.code),
             details: ["exception": exception.id.rawValue, "risks": exception.risks.map(\.rawValue).joined(separator: ","),
-                      "justification": exception.justification]
+                      "justification_sha256": Self.digest(exception.justification)]
         ))
         try await exceptions.create(exception)
         return exception
@@ -91,7 +94,7 @@ public struct PolicyExceptionService: Sendable {
             throw CreditGateError(status, detailKey: refusal.rawValue, cause: "exception decision refused")
         }
         try await audit.record(event(.success, [], [
-            "on_site": exception.onSiteVerification ?? "", "note": exception.decisionNote ?? "",
+            "on_site_sha256": exception.onSiteVerification.map(Self.digest) ?? "", "note_sha256": exception.decisionNote.map(Self.digest) ?? "",
             "expires_at": exception.expiresAt.map { ISO8601DateFormatter().string(from: $0) } ?? "",
         ]))
         guard try await exceptions.decide(exception) else {
@@ -110,11 +113,16 @@ public struct PolicyExceptionService: Sendable {
         return exception
     }
 
-    /// The actor's own requests, and, for an approver or a compliance auditor, those they may see.
+    /// The actor's own requests, and, for an approver or a compliance auditor, those they may see: every request
+    /// still waiting, however old, and the latest decided ones.
     public func exceptions(for actor: AuthenticatedUser) async throws -> (own: [PolicyException], toReview: [PolicyException]) {
         let own = try await exceptions.exceptions(requestedBy: actor.user.id, limit: 100)
         guard let units = try await reviewUnits(of: actor) else { return (own, []) }
-        return (own, try await exceptions.exceptions(in: units.all ? nil : units.ids, limit: 200).filter { $0.requestedBy != actor.user.id })
+        let scope = units.all ? nil : units.ids
+        let waiting = try await exceptions.pending(in: scope, at: clock(), limit: 1000)
+        let waitingIDs = Set(waiting.map(\.id))
+        let recent = try await exceptions.exceptions(in: scope, limit: 200).filter { !waitingIDs.contains($0.id) }
+        return (own, (waiting + recent).filter { $0.requestedBy != actor.user.id })
     }
 
     /// "Name (employee ID)" of each requester, for the approver's queue.
@@ -125,10 +133,22 @@ public struct PolicyExceptionService: Sendable {
                           uniquingKeysWith: { first, _ in first })
     }
 
-    /// Changes whenever a request the actor sees is made or changes state: what the live queue watches.
-    public func version(for actor: AuthenticatedUser) async throws -> String {
+    /// What the live queue watches for one viewer: the scope is worked out once, each look is one query.
+    public struct Watch: Sendable {
+        let exceptions: any PolicyExceptionRepository
+        let user: User.ID
+        let units: Set<Organisation.ID>?
+        let clock: @Sendable () -> Date
+
+        /// Changes whenever a request the viewer sees is made, changes state, lapses or expires.
+        public func version() async throws -> String {
+            try await exceptions.version(requestedBy: user, orIn: units, at: clock())
+        }
+    }
+
+    public func watch(for actor: AuthenticatedUser) async throws -> Watch {
         let units = try await reviewUnits(of: actor)
-        return try await exceptions.version(requestedBy: actor.user.id, orIn: units.map { $0.all ? nil : $0.ids } ?? [])
+        return Watch(exceptions: exceptions, user: actor.user.id, units: units.map { $0.all ? nil : $0.ids } ?? [], clock: clock)
     }
 
     /// The units whose requests the actor reviews: an approver's own unit and those below it, every unit for a
@@ -142,6 +162,24 @@ public struct PolicyExceptionService: Sendable {
     func visible(_ exception: PolicyException, to actor: AuthenticatedUser, tree: OrganisationTree) -> Bool {
         exception.requestedBy == actor.user.id || actor.user.roles.contains(.complianceAuditor)
             || (actor.user.roles.contains(.approver) && tree.isWithin(exception.organisationID, subtreeOf: actor.user.organisationID))
+    }
+
+    /// Free text stays in the register of requests, where it can be erased with the record; the append-only log
+    /// keeps only its digest, since people type identifiers into notes.
+    static func digest(_ text: String) -> String {
+        Hex.encode(SHA256.hash(data: Data(text.utf8)))
+    }
+
+    /// A request made from a query the console held for approval: the query's own subject, purpose and consent, so
+    /// that the page never has to carry the identifier back.
+    public func request(fromHeld queryID: CreditQuery.ID, justification: String, by actor: AuthenticatedUser, clientIP: String) async throws -> PolicyException {
+        guard let held = try await queries.queries.query(queryID), held.userID == actor.user.id, held.status == .refused else {
+            throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "held query unknown or another user's")
+        }
+        return try await request(QueryService.Request(
+            certificateType: held.subject.type.rawValue, certificateNumber: held.subject.number, subjectName: held.subjectName,
+            purpose: held.purpose.code, consentID: held.consentID?.rawValue, channel: .console
+        ), justification: justification, by: actor, clientIP: clientIP)
     }
 
     /// Midnight at the end of the instant's day in China Standard Time.

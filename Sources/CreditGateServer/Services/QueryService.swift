@@ -151,7 +151,8 @@ public struct QueryService: Sendable {
         var excepted: Set<PolicyRule> = []
         if case .approvalRequired(let reasons) = decision, let cited = try await citedException(request.exceptionID, of: actor) {
             let firing = Set(reasons.compactMap { PolicyRule(rawValue: $0.code) })
-            if let problem = cited.problem(for: actor.user.id, subject: subject, purpose: purpose, consent: consent?.id, firing: firing, at: now) {
+            if let problem = cited.problem(for: actor.user.id, subject: subject, subjectName: evaluation.subjectName, purpose: purpose,
+                                           consent: consent?.id, firing: firing, at: now) {
                 // Still a query an approval could let through: a (new) request is the way forward.
                 decision = .approvalRequired(reasons + [PolicyReason(reason: QueryRefusalReason(code: problem), exceptable: true)])
             } else {
@@ -190,7 +191,8 @@ public struct QueryService: Sendable {
             id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
             subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
             specialCaseID: specialCase?.id, exceptionID: consumedException, clientIP: clientIP, requestedAt: now,
-            status: decision == .allow ? .pending : .refused, reasons: decision.reasons.map(\.reason)
+            status: decision == .allow ? .pending : .refused, reasons: decision.reasons.map(\.reason),
+            policyDecision: consumedException == nil ? decision.code : PolicyDecision.approvalRequired([]).code
         )
         // An admitted query takes its places in today's counters and is recorded in one transaction (R-21: caps exact
         // under concurrency); when a concurrent query took the last place, this one is refused for the cap.
@@ -201,11 +203,16 @@ public struct QueryService: Sendable {
                 consumedCase = nil
                 consumedException = nil
                 let reasons = try await gate.capReasons(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
-                decision = .block(reasons.map { PolicyReason(reason: $0, exceptable: false) })
+                // Lost the last place to a concurrent query: the cap fired after all, exceptable as the policy says.
+                let held = reasons.map { reason in
+                    PolicyReason(reason: reason, exceptable: PolicyRule(rawValue: reason.code).map { $0.mayBeExcepted && evaluation.facts.policy.exceptable.contains($0) } ?? false)
+                }
+                decision = held.allSatisfy(\.exceptable) ? .approvalRequired(held) : .block(held)
                 query = CreditQuery(
                     id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
                     subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
-                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: reasons
+                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: reasons,
+                    policyDecision: decision.code
                 )
             }
         }
@@ -224,7 +231,9 @@ public struct QueryService: Sendable {
                       "decision": decision.code, "exception": consumedException?.rawValue ?? ""]
             ))
         } catch {
-            await giveBack()
+            // An admitted query is already recorded and counted: it ends failed, and whatever it took — a case, an
+            // approval, its places in the counters — stays taken (fail closed; the counters may count one query
+            // that never went out). A refused query took nothing.
             if query.status == .pending { try? await queries.fail(query.id, failure: .storage, at: clock()) }
             throw error
         }

@@ -34,6 +34,8 @@ enum Migration0006PolicyExceptions {
             "CREATE INDEX policy_exceptions_queue ON policy_exceptions(organisation_id, status, updated_at)",
             // A query made under an approved exception says so.
             "ALTER TABLE queries ADD COLUMN exception_id TEXT",
+            // What the policy engine decided, for a later replay of the day against a proposed policy.
+            "ALTER TABLE queries ADD COLUMN policy_decision TEXT",
             // A unit's queries of one day, for the replay of a day against a proposed policy.
             "CREATE INDEX queries_unit_time ON queries(organisation_id, requested_at)",
         ]

@@ -131,9 +131,11 @@ public protocol PolicyExceptionRepository: Sendable {
     func exceptions(requestedBy user: User.ID, limit: Int) async throws -> [PolicyException]
     /// Requests of the given units (all when `nil`), newest first.
     func exceptions(in units: Set<Organisation.ID>?, limit: Int) async throws -> [PolicyException]
-    /// A value that changes whenever a request of the user's, or of the units, is made or changes state: what a
-    /// live queue watches instead of reloading the requests themselves.
-    func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?) async throws -> String
+    /// A value that changes whenever a request of the user's, or of the units (all when `nil`), is made, changes
+    /// state, lapses or expires: what a live queue watches instead of reloading the requests themselves.
+    func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?, at time: Date) async throws -> String
+    /// The requests of the units (all when `nil`) still waiting for a decision at `time`, oldest first.
+    func pending(in units: Set<Organisation.ID>?, at time: Date, limit: Int) async throws -> [PolicyException]
     /// Writes a decision only while the request is still pending; `false` when someone decided first.
     func decide(_ exception: PolicyException) async throws -> Bool
     /// Marks an approved request used by the query, once: `false` when it was used already (two queries at once).
@@ -185,21 +187,40 @@ public struct SQLPolicyExceptionRepository: PolicyExceptionRepository {
         }
     }
 
-    public func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?) async throws -> String {
-        try await database.withConnection { connection in
-            var query = connection.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-                .column(SQLFunction("MAX", args: SQLColumn("updated_at")), as: "latest").from("policy_exceptions")
-            query = query.where { group in
-                var group = group.where("requested_by", .equal, SQLBind(user.rawValue))
-                if let units {
-                    if !units.isEmpty { group = group.orWhere("organisation_id", .in, SQLBind.group(units.map(\.rawValue).sorted())) }
-                } else {
-                    group = group.orWhere(SQLLiteral.boolean(true))
-                }
-                return group
-            }
-            guard let row = try await query.first() else { return "0" }
-            return "\(try row.decode(column: "n", as: Int64.self))-\(try row.decode(column: "latest", as: Int64?.self) ?? 0)"
+    public func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?, at time: Date) async throws -> String {
+        let now = time.storedMilliseconds
+        let scope: SQLQueryString
+        if let units {
+            scope = units.isEmpty ? "requested_by = \(bind: user.rawValue)"
+                : "(requested_by = \(bind: user.rawValue) OR organisation_id IN (\(binds: units.map(\.rawValue).sorted())))"
+        } else {
+            scope = "1 = 1"
+        }
+        // Counts by state, and of what has lapsed or expired by now: a give-back, or the passing of a deadline,
+        // changes the value even when no timestamp moves.
+        let query: SQLQueryString = """
+            SELECT COUNT(*) AS n, MAX(updated_at) AS latest,
+                SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END) AS approved,
+                SUM(CASE WHEN status = 'used' THEN 1 ELSE 0 END) AS used,
+                SUM(CASE WHEN status = 'refused' THEN 1 ELSE 0 END) AS refused,
+                SUM(CASE WHEN (status = 'pending' AND lapses_at <= \(bind: now)) OR (status = 'approved' AND expires_at <= \(bind: now)) THEN 1 ELSE 0 END) AS stale
+            FROM policy_exceptions WHERE \(scope)
+            """
+        return try await database.withConnection { connection in
+            guard let row = try await connection.raw(query).first() else { return "0" }
+            return try ["n", "latest", "approved", "used", "refused", "stale"].map { column in
+                String(try row.decode(column: column, as: Int64?.self) ?? 0)
+            }.joined(separator: "-")
+        }
+    }
+
+    public func pending(in units: Set<Organisation.ID>?, at time: Date, limit: Int) async throws -> [PolicyException] {
+        if let units, units.isEmpty { return [] }
+        return try await load { query in
+            var query = query.where("status", .equal, SQLBind(PolicyException.Status.pending.rawValue))
+                .where("lapses_at", .greaterThan, SQLBind(time.storedMilliseconds))
+            if let units { query = query.where("organisation_id", .in, SQLBind.group(units.map(\.rawValue).sorted())) }
+            return query.orderBy("requested_at").orderBy("id").limit(limit)
         }
     }
 

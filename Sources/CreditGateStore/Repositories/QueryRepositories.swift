@@ -156,7 +156,7 @@ public struct SQLQueryRepository: QueryRepository {
 
     static let columns = [
         "id", "user_id", "organisation_id", "channel", "client_app_id", "subject_type", "subject_number", "subject_name", "purpose", "consent_id",
-        "procedure", "special_case_id", "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id", "exception_id",
+        "procedure", "special_case_id", "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id", "exception_id", "policy_decision",
     ]
 
     public func record(_ query: CreditQuery) async throws {
@@ -172,7 +172,8 @@ public struct SQLQueryRepository: QueryRepository {
                     SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
                     SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
                     SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
-                    SQLBind(query.reportID?.rawValue), SQLBind(query.exceptionID?.rawValue))
+                    SQLBind(query.reportID?.rawValue), SQLBind(query.exceptionID?.rawValue),
+                    SQLBind(query.policyDecision))
             .run()
     }
 
@@ -341,7 +342,7 @@ public struct SQLQueryRepository: QueryRepository {
                     exceptionID: try row.decode(column: "exception_id", as: String?.self).map(PolicyException.ID.init),
                     clientIP: try row.decode(column: "client_ip", as: String.self),
                     requestedAt: Date(storedMilliseconds: try row.decode(column: "requested_at", as: Int64.self)),
-                    status: status, reasons: reasons,
+                    status: status, reasons: reasons, policyDecision: try row.decode(column: "policy_decision", as: String?.self),
                     failure: try row.decode(column: "failure", as: String?.self).flatMap(CreditQuery.Failure.init(rawValue:)),
                     answeredAt: try row.decode(column: "answered_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
                     reportID: try row.decode(column: "report_id", as: String?.self).map(StoredReport.ID.init)

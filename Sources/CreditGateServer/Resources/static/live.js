@@ -19,7 +19,8 @@
   }
 
   function refresh() {
-    fetch(page, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+    // Marked as background: a refresh is not the person's activity and must not keep the session alive.
+    fetch(page, { credentials: 'same-origin', headers: { 'Accept': 'text/html', 'CreditGate-Background': '1' } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) { return; }
