@@ -211,3 +211,63 @@ import Testing
         }
     }
 }
+
+/// Who may decide and who may use an approval, through HTTP.
+@Suite struct ExceptionBindingTests {
+    @Test func onlyAnotherApproverAboveDecidesAndOnlyTheRequesterUsesItForThatSubject() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        // Someone who both queries and approves, at the head office; an approver of a branch below it.
+        let both = try await bank.services.accounts.open(employeeID: "P0002", displayName: "测试P0002", organisationCode: "HO",
+                                                         roles: [.approver, .queryOperator], password: TestBank.password)
+        try await bank.enrolSecondFactor(both.id)
+        _ = try await bank.services.users.grantQueryRights(both.id, at: bank.clock.now)
+        let branch = Organisation(id: .random(), code: "BR", name: "分行", kind: .branch, parentID: head.id, regionCode: RegionCode("110105")!,
+                                  networks: [NetworkCIDR("127.0.0.0/8")!])
+        try await bank.services.organisations.create(branch, now: bank.clock.now)
+        let below = try await bank.services.accounts.open(employeeID: "P0003", displayName: "测试P0003", organisationCode: "BR", roles: [.approver],
+                                                          password: TestBank.password)
+        try await bank.enrolSecondFactor(below.id)
+        try await ExceptionAPITests.openApprover(bank)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
+            let admin = try await client.apiToken("A0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                     body: #"{"userDailyCap":0}"#).0 == .ok)
+            let bothToken = try await client.apiToken("P0002", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: bothToken).1["id"] as? String)
+            let (requested, exception) = try await ExceptionAPITests.requestException(client, token: bothToken, consentID: consentID, app: clientApp)
+            #expect(requested == .created)
+            let exceptionID = try #require(exception["id"] as? String)
+            // Not one's own request, even with the approver role; not from a unit below the requester's.
+            let (own, ownProblem) = try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: bothToken,
+                                                                     body: #"{"decision":"approve"}"#)
+            #expect(own == .forbidden && ownProblem["detail"] as? String == Localizer(.zhCN)("exception_refusal_own"))
+            let belowToken = try await client.apiToken("P0003", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: belowToken,
+                                                     body: #"{"decision":"approve"}"#).0 == .notFound)
+            #expect(try await PeopleAccessTests.call(client, .get, "/api/v1/exceptions/\(exceptionID)", token: belowToken).0 == .notFound)
+            let approver = try await client.apiToken("P0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions", token: approver,
+                                                     body: #"{"decision":"approve"}"#).0 == .ok)
+            // Someone else citing it is as if they cited nothing; it stays the requester's, unused.
+            let officer = try await client.apiToken("Q0001", bank: bank)
+            let officerConsent = try #require(try await QueryPathTests.fileConsent(client, token: officer).1["id"] as? String)
+            let (_, foreign) = try await ExceptionAPITests.query(client, token: officer, consentID: officerConsent, app: clientApp, exceptionID: exceptionID)
+            #expect(ExceptionAPITests.codes(foreign) == ["daily_cap_user"])
+            // The same identifier under another name is not the query the approver saw: a mismatch, and the approval stays.
+            let body = #"{"certificateType":"10","certificateNumber":"\#(QueryPathTests.subjectID)","subjectName":"李四","purpose":"02","consentId":"\#(consentID)","exceptionId":"\#(exceptionID)"}"#
+            let other = try await client.execute(uri: "/api/v1/queries", method: .post,
+                                                 headers: [.authorization: "Bearer \(bothToken)", .contentType: "application/json",
+                                                           .clientAppID: clientApp.0, .clientAppSecret: clientApp.1],
+                                                 body: ByteBuffer(string: body)) { try $0.json() }
+            #expect(ExceptionAPITests.codes(other) == ["daily_cap_user", "exception_mismatch"])
+            #expect(try await PeopleAccessTests.call(client, .get, "/api/v1/exceptions/\(exceptionID)", token: bothToken).1["status"] as? String == "approved")
+            // The requester, for the subject it was given for: allowed, once.
+            let (made, answer) = try await ExceptionAPITests.query(client, token: bothToken, consentID: consentID, app: clientApp, exceptionID: exceptionID)
+            #expect(made == .created && answer["exceptionId"] as? String == exceptionID)
+        }
+    }
+}

@@ -190,6 +190,8 @@ import Testing
             for _ in 0..<3 {
                 #expect(try await QueryPathTests.query(client, token: token, consentID: consentID, app: clientApp).0 == .created)
             }
+            // And one refused by admission (the consent does not cover credit-card approval): blocked then and always.
+            #expect(try await QueryPathTests.query(client, token: token, consentID: consentID, purpose: "03", app: clientApp).0 == .forbidden)
             let day = CalendarDate(bank.clock.now).description
             let admin = try await client.apiToken("A0001", bank: bank)
             let (status, replay) = try await PeopleAccessTests.call(client, .post, "/api/v1/policy/replay", token: admin, body: """
@@ -197,8 +199,9 @@ import Testing
                 """)
             #expect(status == .ok)
             let summary = try #require(replay["summary"] as? [String: Any])
-            #expect(summary["queries"] as? Int == 3 && summary["changed"] as? Int == 2)
-            #expect((summary["proposed"] as? [String: Int]) == ["allow": 1, "approval_required": 2])
+            #expect(summary["queries"] as? Int == 4 && summary["changed"] as? Int == 2)
+            #expect((summary["happened"] as? [String: Int]) == ["allow": 3, "block": 1])
+            #expect((summary["proposed"] as? [String: Int]) == ["allow": 1, "approval_required": 2, "block": 1])
             let changed = try #require(replay["changed"] as? [[String: Any]])
             #expect(changed.map { $0["proposed"] as? String } == ["approval_required", "approval_required"])
             #expect(changed.allSatisfy { ($0["reasons"] as? [[String: Any]])?.first?["code"] as? String == "daily_cap_user" })
@@ -220,7 +223,7 @@ import Testing
             let page = try await console.post("/console/policy/replay", "organisation_id=\(head.id.rawValue)&day=\(day)&user_cap=1")
             #expect(page.0 == .ok && page.1.contains("data-testid=\"replay-result\""))
             #expect(page.1.contains(Catalogue.format("replay_summary", in: .zhCN,
-                                                      facts: ["queries": "3", "changed": "2", "allow": "1", "approval": "2", "block": "0"])))
+                                                      facts: ["queries": "4", "changed": "2", "allow": "1", "approval": "2", "block": "1"])))
             #expect(!page.1.contains(QueryPathTests.subjectID))
             let events = try await QueryPathTests.events(bank)
             #expect(events.filter { ($0["details"] as? [String: String])?["mode"] == "replay" }.count == 3)
