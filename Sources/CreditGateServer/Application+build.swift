@@ -46,6 +46,7 @@ public struct AppServices: Sendable {
     public let specialCases: SpecialQueryCaseService
     public let exceptions: PolicyExceptionService
     public let reports: ReportService
+    public let retention: RetentionService
     public let policy: PolicyService
     public let userNetworks: any UserNetworkRepository
     public let simulator: PolicySimulator
@@ -130,6 +131,9 @@ public struct AppServices: Sendable {
                                                audit: auditTrail, validity: configuration.exceptionValidity, clock: clock),
             reports: ReportService(queries: queryRepository, views: SQLReportViewRepository(database: database), sealer: sealer, audit: auditTrail,
                                    viewingWindow: configuration.reportViewingWindow, clock: clock, logger: arguments.logger),
+            retention: RetentionService(retention: SQLRetentionRepository(database: database), queries: queryRepository, auditLog: auditLog,
+                                        audit: auditTrail, reportRetention: configuration.reportViewingWindow + configuration.reportGrace,
+                                        recordRetention: configuration.recordRetention, clock: clock, logger: arguments.logger),
             policy: policy,
             userNetworks: userNetworks,
             simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,
@@ -178,6 +182,7 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
         CheckpointSigner(repository: services.auditLog, signer: services.logSigner, origin: configuration.logOrigin,
                          interval: configuration.checkpointInterval, clock: services.clock, logger: logger),
         SuspensionScheduler(service: services.suspension, interval: configuration.suspensionInterval, logger: logger),
+        RetentionScheduler(service: services.retention, interval: configuration.retentionInterval, logger: logger),
         DatabaseLifecycle(database: services.database, logger: logger)
     )
     return app
@@ -220,7 +225,8 @@ func buildRouter(_ arguments: some AppArguments, services: AppServices, startedA
         suspension: services.suspension, responsibility: services.responsibility, clock: services.clock
     ).addRoutes(to: router.group("api/v1"))
     QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
-                       specialCases: services.specialCases, exceptions: services.exceptions, clock: services.clock)
+                       specialCases: services.specialCases, exceptions: services.exceptions, retention: services.retention,
+                       clock: services.clock)
         .addRoutes(to: router.group("api/v1"))
     PolicyAPIController(policy: services.policy, simulator: services.simulator).addRoutes(to: router.group("api/v1"))
     AuditLogController(

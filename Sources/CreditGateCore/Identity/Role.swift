@@ -99,6 +99,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable, Hashable {
     case exceptionsApprove = "exceptions.approve"
     /// Trace a report view from the view ID on a screenshot back to the person, time, address, query and consent.
     case reportsTrace = "reports.trace"
+    /// See what was destroyed under retention, and place or release a legal hold that keeps a query's records.
+    case recordsRetention = "records.retention"
     /// See the policy of the units in scope (caps, hours, region, exceptions), its history, and the holiday calendar.
     case policyRead = "policy.read"
     /// Change the policy of a unit in one's own subtree (any unit for a system administrator).
@@ -137,7 +139,7 @@ public struct PermissionMatrix: Sendable {
         .complianceAuditor: [
             .consoleUse, .profileUpdate, .organisationsRead, .usersRead, .systemStatusRead, .auditLogRead,
             .accessRead, .suspensionRead, .responsibilityRead, .consentsRead, .consentsDocumentOpen, .loansRead, .clientAppsRead, .policyRead,
-            .policySimulate, .reportsTrace,
+            .policySimulate, .reportsTrace, .recordsRetention,
         ],
         .dataOfficer: [.consoleUse, .profileUpdate, .loansRead, .loansManage],
     ])

@@ -435,6 +435,9 @@ extension Catalogue {
         "nav_report_views": "报告查看追溯",
         "query_view_report": "查看报告",
         "live_too_many": "本次登录已打开过多的实时列表页面，请关闭其他窗口。",
+        "legal_hold_reason_required": "请填写保全原因（2–500 个字符）。",
+        "legal_hold_exists": "该查询已有生效的保全。",
+        "permission_records.retention": "查看销毁记录、设置法律保全",
     ]
 
     static let consentEN: [String: String] = [
@@ -871,5 +874,8 @@ extension Catalogue {
         "nav_report_views": "Report views",
         "query_view_report": "Open the report",
         "live_too_many": "This session has too many live pages open; close some windows.",
+        "legal_hold_reason_required": "Give the reason for the hold (2–500 characters).",
+        "legal_hold_exists": "A hold is already in force on this query.",
+        "permission_records.retention": "See destructions and manage legal holds",
     ]
 }

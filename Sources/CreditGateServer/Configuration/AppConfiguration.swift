@@ -58,6 +58,12 @@ public struct AppConfiguration: Sendable {
     public var exceptionValidity: TimeInterval = 30 * 60
     /// How long after the answer the querier may open a report.
     public var reportViewingWindow: TimeInterval = 24 * 3600
+    /// How long after the viewing window a report's contents are kept before they are destroyed.
+    public var reportGrace: TimeInterval = 30 * 86_400
+    /// How long consents' documents and audit payloads are kept (5 years).
+    public var recordRetention: TimeInterval = 5 * 365 * 86_400 + 86_400
+    /// How often the retention job runs.
+    public var retentionInterval: Duration = .seconds(3600)
 
     public init(
         host: String = "127.0.0.1",
@@ -161,6 +167,12 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError.invalid(key: "reports.viewingWindowHours", reason: "must be 1–720")
         }
         configuration.reportViewingWindow = TimeInterval(windowHours * 3600)
+        let graceDays = reader.int(forKey: "reports.graceDays", default: 30)
+        guard (0...3650).contains(graceDays) else { throw ConfigurationError.invalid(key: "reports.graceDays", reason: "must be 0–3650") }
+        configuration.reportGrace = TimeInterval(graceDays * 86_400)
+        let retentionMinutes = reader.int(forKey: "retention.intervalMinutes", default: 60)
+        guard (1...1440).contains(retentionMinutes) else { throw ConfigurationError.invalid(key: "retention.intervalMinutes", reason: "must be 1–1440") }
+        configuration.retentionInterval = .seconds(retentionMinutes * 60)
         configuration.consentMaxDocumentBytes = reader.int(forKey: "consents.maxDocumentBytes", default: defaults.consentMaxDocumentBytes)
         guard (1024...50 * 1_048_576).contains(configuration.consentMaxDocumentBytes) else {
             throw ConfigurationError.invalid(key: "consents.maxDocumentBytes", reason: "must be 1024 to 52428800")

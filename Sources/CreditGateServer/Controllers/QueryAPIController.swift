@@ -18,6 +18,7 @@ struct QueryAPIController {
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
     let exceptions: PolicyExceptionService
+    let retention: RetentionService
     let clock: @Sendable () -> Date
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
@@ -40,6 +41,11 @@ struct QueryAPIController {
             .get("exceptions", use: exceptionList)
             .get("exceptions/{id}", use: exceptionDetail)
         group.group().add(middleware: RequirePermission(.exceptionsApprove)).post("exceptions/{id}/decisions", use: decideException)
+        group.group().add(middleware: RequirePermission(.recordsRetention))
+            .get("legal-holds", use: holdList)
+            .put("queries/{id}/legal-hold", use: placeHold)
+            .delete("queries/{id}/legal-hold", use: releaseHold)
+            .get("report-destructions", use: destructionList)
         group.group().add(middleware: RequirePermission(.loansRead)).get("loans", use: loanList)
         group.group().add(middleware: RequirePermission(.loansManage))
             .post("loans", use: recordLoan)
@@ -188,6 +194,27 @@ struct QueryAPIController {
         let decided = try await exceptions.decide(try Self.id(context), approve: body.decision == "approve", note: body.note ?? "",
                                                   onSite: body.onSiteVerification ?? "", by: try context.requireIdentity(), clientIP: context.clientIP)
         return ExceptionDTO(decided, at: clock())
+    }
+
+    // MARK: Retention
+
+    @Sendable func holdList(_ request: Request, context: AppRequestContext) async throws -> LegalHoldList {
+        LegalHoldList(holds: try await retention.holds().map(LegalHoldDTO.init))
+    }
+
+    @Sendable func placeHold(_ request: Request, context: AppRequestContext) async throws -> LegalHoldDTO {
+        let body = try await JSONBody.decode(LegalHoldRequest.self, from: request, context: context)
+        return LegalHoldDTO(try await retention.placeHold(on: try Self.id(context), reason: body.reason, by: try context.requireIdentity(),
+                                                          clientIP: context.clientIP))
+    }
+
+    @Sendable func releaseHold(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await retention.releaseHold(on: try Self.id(context), by: try context.requireIdentity(), clientIP: context.clientIP)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func destructionList(_ request: Request, context: AppRequestContext) async throws -> DestructionList {
+        DestructionList(destructions: try await retention.destructions().map(DestructionDTO.init))
     }
 
     // MARK: Loan register

@@ -1,4 +1,5 @@
 import CreditGateCore
+import CreditGateStore
 import Foundation
 import Hummingbird
 
@@ -356,4 +357,50 @@ struct ExceptionDTO: ResponseEncodable {
 struct ExceptionList: ResponseEncodable {
     let own: [ExceptionDTO]
     let toReview: [ExceptionDTO]
+}
+
+struct LegalHoldRequest: Decodable {
+    let reason: String
+}
+
+struct LegalHoldDTO: ResponseEncodable {
+    let queryId: String
+    let reason: String
+    let placedBy: String
+    let placedAt: Date
+    let releasedBy: String?
+    let releasedAt: Date?
+
+    init(_ hold: LegalHold) {
+        queryId = hold.queryID.rawValue
+        reason = hold.reason
+        placedBy = hold.placedBy.rawValue
+        placedAt = hold.placedAt
+        releasedBy = hold.releasedBy?.rawValue
+        releasedAt = hold.releasedAt
+    }
+}
+
+struct LegalHoldList: ResponseEncodable {
+    let holds: [LegalHoldDTO]
+}
+
+struct DestructionDTO: ResponseEncodable {
+    let reportId: String
+    let queryId: String
+    let destroyedAt: Date
+    let reason: String
+    let logIndex: UInt64
+
+    init(_ destruction: ReportDestruction) {
+        reportId = destruction.reportID.rawValue
+        queryId = destruction.queryID.rawValue
+        destroyedAt = destruction.destroyedAt
+        reason = destruction.reason
+        logIndex = destruction.logIndex
+    }
+}
+
+struct DestructionList: ResponseEncodable {
+    let destructions: [DestructionDTO]
 }

@@ -273,6 +273,8 @@ public struct SQLQueryRepository: QueryRepository {
                 .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
                 .from("reports").where("id", .equal, SQLBind(id.rawValue)).first()
             else { return nil }
+            // Shredded: the keys and ciphertext are gone, and with them the report.
+            guard try row.decode(column: "wrapped_key", as: String?.self) != nil else { return nil }
             guard let kind = SubjectKind(rawValue: try row.decode(column: "kind", as: String.self)) else { throw StoreError.corruptRow("reports") }
             return StoredReport(id: id, queryID: CreditQuery.ID(try row.decode(column: "query_id", as: String.self)), kind: kind,
                                 reportNumber: try row.decode(column: "report_number", as: String.self),

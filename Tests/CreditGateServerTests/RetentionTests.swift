@@ -1,0 +1,67 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import CreditGateServer
+
+/// Retention and destruction (R-32): reports shredded after their window and grace unless held, consents' scans
+/// and audit payloads after five years, each destruction logged and recorded, the log still verifiable.
+@Suite struct RetentionTests {
+    @Test func dueReportsAreShreddedHeldOnesKeptAndTheLogStillVerifies() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let ids = try await ReportViewerTests.answeredQueries(client, bank: bank, count: 2)
+            let repository = bank.services.queries.queries
+            let reports = try await ids.asyncMap { try #require(try await repository.query(CreditQuery.ID($0))?.reportID) }
+            // A compliance officer holds the first query's records; a loan officer may not.
+            let auditor = try await client.apiToken("C0001", bank: bank)
+            let officer = try await client.apiToken("Q0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/queries/\(ids[0])/legal-hold", token: officer,
+                                                     body: #"{"reason":"诉讼保全"}"#).0 == .forbidden)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/queries/\(ids[0])/legal-hold", token: auditor,
+                                                     body: #"{"reason":" "}"#).0 == .unprocessableContent)
+            let (held, hold) = try await PeopleAccessTests.call(client, .put, "/api/v1/queries/\(ids[0])/legal-hold", token: auditor,
+                                                                body: #"{"reason":"诉讼保全（2027）京01民初1号"}"#)
+            #expect(held == .ok && hold["queryId"] as? String == ids[0])
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/queries/\(ids[0])/legal-hold", token: auditor,
+                                                     body: #"{"reason":"再次保全"}"#).0 == .conflict)
+            // Not yet due: nothing happens.
+            #expect(try await bank.services.retention.runDue().reports == 0)
+            // Past the 24-hour window and the 30 days' grace: the unheld report goes, the held one stays.
+            bank.clock.advance(by: 24 * 3600 + 30 * 86_400 + 1)
+            #expect(try await bank.services.retention.runDue().reports == 1)
+            #expect(try await repository.report(reports[1]) == nil)
+            #expect(try await repository.report(reports[0]) != nil)
+            let destroyed = try #require(try await SQLRetentionRepository(database: bank.services.database).destruction(of: reports[1]))
+            #expect(destroyed.queryID.rawValue == ids[1] && destroyed.reason == "retention")
+            let entry = try #require(try await bank.services.auditLog.entries(startingAt: destroyed.logIndex, limit: 1).first)
+            #expect(entry.kind == "data.destroyed")
+            // The query itself stays on the register; the destruction is listed for the compliance officer.
+            #expect(try await repository.query(CreditQuery.ID(ids[1]))?.status == .answered)
+            // (A month later the compliance officer signs in afresh.)
+            let auditorLater = try await client.apiToken("C0001", bank: bank)
+            let (_, list) = try await PeopleAccessTests.call(client, .get, "/api/v1/report-destructions", token: auditorLater)
+            #expect((list["destructions"] as? [[String: Any]])?.compactMap { $0["queryId"] as? String } == [ids[1]])
+            // Released, the held report goes at the next run.
+            #expect(try await client.execute(uri: "/api/v1/queries/\(ids[0])/legal-hold", method: .delete,
+                                             headers: [.authorization: "Bearer \(auditorLater)"]) { $0.status } == .noContent)
+            #expect(try await bank.services.retention.runDue().reports == 1)
+            #expect(try await repository.report(reports[0]) == nil)
+            // Five years on: the consent's scan and the old audit payloads go too; the log still verifies.
+            bank.clock.advance(by: 6 * 365 * 86_400)
+            let run = try await bank.services.retention.runDue()
+            #expect(run.consentDocuments == 1 && run.auditPayloads > 10)
+            _ = try await CheckpointIssuer(repository: bank.services.auditLog, signer: bank.services.logSigner, origin: bank.arguments.configuration.logOrigin)
+                .signIfGrown(at: bank.clock.now)
+            let verdict = try await StoredLogVerification(repository: bank.services.auditLog, verifier: bank.services.logSigner.verifier,
+                                                          origin: bank.arguments.configuration.logOrigin).run()
+            #expect(verdict.isIntact, "\(verdict.problems)")
+        }
+    }
+}
