@@ -47,6 +47,7 @@ public struct AppServices: Sendable {
     public let exceptions: PolicyExceptionService
     public let reports: ReportService
     public let retention: RetentionService
+    public let keyRotation: KeyRotationService
     public let policy: PolicyService
     public let userNetworks: any UserNetworkRepository
     public let simulator: PolicySimulator
@@ -86,7 +87,7 @@ public struct AppServices: Sendable {
             passwordPolicy: passwordPolicy,
             lifecycle: configuration.lifecyclePolicy, audit: auditTrail, clock: clock, logger: arguments.logger
         )
-        let sealer = EnvelopeSealer(current: MasterKey(arguments.secrets.masterKey))
+        let sealer = try ReportKeyring.sealer(root: arguments.secrets.masterKey, path: configuration.reportKeysPath)
         let consentRepository = SQLConsentRepository(database: database)
         let queryRepository = SQLQueryRepository(database: database)
         let bureau = SandboxBureau(
@@ -134,6 +135,7 @@ public struct AppServices: Sendable {
             retention: RetentionService(retention: SQLRetentionRepository(database: database), queries: queryRepository, auditLog: auditLog,
                                         audit: auditTrail, reportRetention: configuration.reportViewingWindow + configuration.reportGrace,
                                         recordRetention: configuration.recordRetention, clock: clock, logger: arguments.logger),
+            keyRotation: KeyRotationService(items: SQLWrappedKeyRepository(database: database), audit: auditTrail, clock: clock),
             policy: policy,
             userNetworks: userNetworks,
             simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,

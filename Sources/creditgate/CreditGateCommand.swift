@@ -19,7 +19,7 @@ struct CreditGateCommand: AsyncParsableCommand {
             serves the console on http://127.0.0.1:8080/console.
             """,
         version: CreditGateVersion.current,
-        subcommands: [Serve.self, Demo.self, Migrate.self, Admin.self, CalendarCommand.self, Log.self, Bench.self]
+        subcommands: [Serve.self, Demo.self, Migrate.self, Admin.self, CalendarCommand.self, KeysCommand.self, Log.self, Bench.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import CreditGateCore
+import Crypto
 import CreditGateStore
 import Foundation
 import HTTPTypes
@@ -62,6 +63,46 @@ import Testing
             let verdict = try await StoredLogVerification(repository: bank.services.auditLog, verifier: bank.services.logSigner.verifier,
                                                           origin: bank.arguments.configuration.logOrigin).run()
             #expect(verdict.isIntact, "\(verdict.problems)")
+        }
+    }
+}
+
+/// Key rotation: every data key re-wrapped under a new master key without re-encrypting, a running instance
+/// still opening every report, and the old key retired.
+@Suite struct KeyRotationTests {
+    @Test func aRotationKeepsEveryReportReadableAndTheOldKeyCanBeRetired() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let ids = try await ReportViewerTests.answeredQueries(client, bank: bank, count: 3)
+            let rootID = MasterKey(bank.arguments.secrets.masterKey).id
+            let before = try await bank.services.keyRotation.counts()
+            #expect(before == [rootID: 4])  // three reports and the consent's scan
+            let firstReport = try #require(try await bank.services.queries.queries.query(CreditQuery.ID(ids[0]))?.reportID)
+            let stored = try #require(try await bank.services.queries.queries.report(firstReport))
+            // Rotate: a new current key in the keyring, then every item re-wrapped under it.
+            let path = bank.arguments.configuration.reportKeysPath
+            let fresh = SymmetricKey(size: .bits256)
+            try ReportKeyring.write([fresh, bank.arguments.secrets.masterKey], to: path)
+            let sealer = try ReportKeyring.sealer(root: bank.arguments.secrets.masterKey, path: path)
+            #expect(sealer.current.id == MasterKey(fresh).id)
+            let result = try await bank.services.keyRotation.rewrapAll(with: sealer, batch: 2)
+            #expect(result.rewrapped == 4 && result.failed == 0)
+            #expect(try await bank.services.keyRotation.counts() == [MasterKey(fresh).id: 4])
+            // A second run finds nothing to do; the ciphertext itself did not change.
+            #expect(try await bank.services.keyRotation.rewrapAll(with: sealer).rewrapped == 0)
+            let after = try #require(try await bank.services.queries.queries.report(stored.id))
+            #expect(after.envelope.ciphertext == stored.envelope.ciphertext && after.envelope.wrappedKey != stored.envelope.wrappedKey)
+            // The running instance, started before the rotation, opens every report (it reads the keyring again) —
+            // also once the old key is retired.
+            try ReportKeyring.write([fresh], to: path)
+            let officer = try await PeopleConsoleTests.console(client, "Q0001", bank: bank)
+            for id in ids {
+                #expect(try await officer.get("/console/queries/\(id)/report").0 == .ok)
+            }
+            let kinds = try await QueryPathTests.kinds(bank)
+            #expect(kinds.filter { $0 == "key.rotated" }.count == 4)
         }
     }
 }

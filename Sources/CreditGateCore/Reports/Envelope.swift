@@ -49,11 +49,37 @@ public struct MasterKey: Sendable {
 public struct EnvelopeSealer: Sendable {
     public let current: MasterKey
     let byID: [String: MasterKey]
+    /// Asked for a key this sealer does not hold — one brought in by a rotation after it was made.
+    let lookup: @Sendable (String) -> MasterKey?
 
     /// `current` seals; `retired` keys still open what they sealed until everything has been re-wrapped.
-    public init(current: MasterKey, retired: [MasterKey] = []) {
+    public init(current: MasterKey, retired: [MasterKey] = [], lookup: @escaping @Sendable (String) -> MasterKey? = { _ in nil }) {
         self.current = current
         self.byID = Dictionary((retired + [current]).map { ($0.id, $0) }, uniquingKeysWith: { _, latest in latest })
+        self.lookup = lookup
+    }
+
+    /// The IDs of the master keys this sealer opens with.
+    public var keyIDs: Set<String> { Set(byID.keys) }
+
+    func master(_ id: String) -> MasterKey? {
+        byID[id] ?? lookup(id).flatMap { $0.id == id ? $0 : nil }
+    }
+
+    /// The same item under the current master key: the data key is unwrapped and wrapped again, the item's
+    /// ciphertext stays as it is (key rotation re-wraps, it does not re-encrypt).
+    public func rewrap(_ envelope: SealedEnvelope, binding: String) throws -> SealedEnvelope {
+        guard let master = master(envelope.keyID) else { throw EnvelopeError.unknownKey(envelope.keyID) }
+        let keyBytes: Data
+        do {
+            let wrapped = try AES.GCM.SealedBox(combined: envelope.wrappedKey)
+            keyBytes = try AES.GCM.open(wrapped, using: master.keyEncryptionKey, authenticating: Data("wrap|\(master.id)|\(binding)".utf8))
+        } catch {
+            throw EnvelopeError.damaged
+        }
+        let rewrapped = try AES.GCM.seal(keyBytes, using: current.keyEncryptionKey, authenticating: Data("wrap|\(current.id)|\(binding)".utf8))
+        guard let wrappedKey = rewrapped.combined else { throw EnvelopeError.damaged }
+        return SealedEnvelope(keyID: current.id, wrappedKey: wrappedKey, ciphertext: envelope.ciphertext)
     }
 
     public func seal(_ plaintext: Data, binding: String) throws -> SealedEnvelope {
@@ -67,7 +93,7 @@ public struct EnvelopeSealer: Sendable {
     }
 
     public func open(_ envelope: SealedEnvelope, binding: String) throws -> Data {
-        guard let master = byID[envelope.keyID] else { throw EnvelopeError.unknownKey(envelope.keyID) }
+        guard let master = master(envelope.keyID) else { throw EnvelopeError.unknownKey(envelope.keyID) }
         do {
             let wrapped = try AES.GCM.SealedBox(combined: envelope.wrappedKey)
             let keyBytes = try AES.GCM.open(wrapped, using: master.keyEncryptionKey, authenticating: Data("wrap|\(master.id)|\(binding)".utf8))

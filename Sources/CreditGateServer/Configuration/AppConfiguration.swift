@@ -58,6 +58,13 @@ public struct AppConfiguration: Sendable {
     public var exceptionValidity: TimeInterval = 30 * 60
     /// How long after the answer the querier may open a report.
     public var reportViewingWindow: TimeInterval = 24 * 3600
+    /// The keyring of report and consent master keys (see ``ReportKeyring``); empty means `<dataDirectory>/secrets/report-keys`.
+    public var reportKeysFile: String = ""
+
+    /// The keyring file in force.
+    public var reportKeysPath: String {
+        reportKeysFile.isEmpty ? URL(fileURLWithPath: dataDirectory).appendingPathComponent("secrets/report-keys").path : reportKeysFile
+    }
     /// How long after the viewing window a report's contents are kept before they are destroyed.
     public var reportGrace: TimeInterval = 30 * 86_400
     /// How long consents' documents and audit payloads are kept (5 years).
@@ -181,6 +188,8 @@ public struct AppConfiguration: Sendable {
         guard let logLevel = Logger.Level(rawValue: level) else { throw ConfigurationError.invalid(key: "log.level", reason: "use trace, debug, info, notice, warning, error or critical") }
         configuration.logLevel = logLevel
         configuration.dataDirectory = reader.string(forKey: "data.directory", default: defaults.dataDirectory)
+        configuration.reportKeysFile = reader.string(forKey: "secrets.reportKeysFile",
+                                                     default: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("secrets/report-keys").path)
         configuration.logOrigin = reader.string(forKey: "log.origin", default: defaults.logOrigin)
         guard !configuration.logOrigin.isEmpty, !configuration.logOrigin.contains(where: { $0 == " " || $0 == "+" || $0 == "\n" }) else {
             throw ConfigurationError.invalid(key: "log.origin", reason: "must be non-empty without spaces or '+'")

@@ -233,3 +233,72 @@ public struct SQLRetentionRepository: RetentionRepository {
         }
     }
 }
+
+/// One sealed item of a kind that key rotation re-wraps: a report or a consent's scanned document.
+public struct WrappedItem: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case report
+        case consentDocument = "consent_document"
+
+        var table: String { self == .report ? "reports" : "consent_documents" }
+        var idColumn: String { self == .report ? "id" : "consent_id" }
+        /// The binding its seals authenticate (see `EnvelopeSealer`).
+        public func binding(_ id: String) -> String { self == .report ? "report:\(id)" : "consent:\(id)" }
+    }
+
+    public let kind: Kind
+    public let id: String
+    public let envelope: SealedEnvelope
+}
+
+/// The data keys of every sealed item, for key rotation: which master key wraps how many, and the re-wrap itself.
+public protocol WrappedKeyRepository: Sendable {
+    /// How many items each master key wraps (destroyed reports, which have no key, are not counted).
+    func countsByKey() async throws -> [String: Int]
+    /// Items not yet wrapped under `keyID`, a batch at a time.
+    func items(notUnder keyID: String, kind: WrappedItem.Kind, limit: Int) async throws -> [WrappedItem]
+    /// Replaces the wrapped key of an item still wrapped under `previousKeyID`; `false` when it changed meanwhile.
+    func rewrap(_ item: WrappedItem, to envelope: SealedEnvelope) async throws -> Bool
+}
+
+public struct SQLWrappedKeyRepository: WrappedKeyRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func countsByKey() async throws -> [String: Int] {
+        try await database.withConnection { connection in
+            var counts: [String: Int] = [:]
+            for kind in WrappedItem.Kind.allCases {
+                for row in try await connection.raw("""
+                    SELECT key_id, COUNT(*) AS n FROM \(ident: kind.table) WHERE wrapped_key IS NOT NULL GROUP BY key_id
+                    """).all() {
+                    counts[try row.decode(column: "key_id", as: String.self), default: 0] += Int(try row.decode(column: "n", as: Int64.self))
+                }
+            }
+            return counts
+        }
+    }
+
+    public func items(notUnder keyID: String, kind: WrappedItem.Kind, limit: Int) async throws -> [WrappedItem] {
+        try await database.withConnection { connection in
+            try await connection.select().columns(kind.idColumn, "key_id", "wrapped_key", "ciphertext").from(kind.table)
+                .where("key_id", .notEqual, SQLBind(keyID)).where("wrapped_key", .isNot, SQLLiteral.null)
+                .orderBy(kind.idColumn).limit(limit).all().map { row in
+                    WrappedItem(kind: kind, id: try row.decode(column: kind.idColumn, as: String.self), envelope: try SealedEnvelope(row: row, table: kind.table))
+                }
+        }
+    }
+
+    public func rewrap(_ item: WrappedItem, to envelope: SealedEnvelope) async throws -> Bool {
+        try await database.transaction { connection in
+            try await connection.update(item.kind.table)
+                .set("key_id", to: SQLBind(envelope.keyID)).set("wrapped_key", to: SQLBind(envelope.wrappedKey.base64EncodedString()))
+                .where(item.kind.idColumn, .equal, SQLBind(item.id)).where("key_id", .equal, SQLBind(item.envelope.keyID))
+                .where("wrapped_key", .equal, SQLBind(item.envelope.wrappedKey.base64EncodedString()))
+                .returning(item.kind.idColumn).all().count == 1
+        }
+    }
+}
