@@ -17,7 +17,7 @@ struct KeysCommand: AsyncParsableCommand {
     )
 
     static func keyring(_ options: ConfigOptions) async throws -> (path: String, keys: [SymmetricKey]) {
-        let (configuration, _) = try await options.load()
+        let configuration = try AppConfiguration.read(from: try await options.reader())
         let secrets = try Secrets.load(from: try await options.reader(), mode: .serve, dataDirectory: configuration.dataDirectory)
         let path = configuration.reportKeysPath
         return (path, try ReportKeyring.keys(root: secrets.masterKey, path: path))
