@@ -8,7 +8,7 @@ import SQLKit
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance and print the figures.",
-        subcommands: [LogBench.self, PolicyBench.self]
+        subcommands: [LogBench.self, PolicyBench.self, GatewayBench.self]
     )
 }
 
