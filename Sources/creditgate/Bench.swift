@@ -8,8 +8,37 @@ import SQLKit
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance and print the figures.",
-        subcommands: [LogBench.self, PolicyBench.self]
+        subcommands: [LogBench.self, PolicyBench.self, GatewayBench.self]
     )
+}
+
+/// A PostgreSQL schema made for one benchmark and dropped after it, so that a bench never touches the tables of
+/// the tests or of an installation on the same server.
+struct ScratchSchema {
+    let name: String
+    private let admin: Database
+
+    static func create(url: String, logger: Logger) async throws -> ScratchSchema {
+        let name = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = try Database(location: try DatabaseLocation(url: url), maxConnectionsPerEventLoop: 1, logger: logger)
+        do {
+            try await admin.withConnection { try await $0.raw("CREATE SCHEMA \(ident: name)").run() }
+        } catch {
+            try? await admin.shutdown()
+            throw error
+        }
+        return ScratchSchema(name: name, admin: admin)
+    }
+
+    func drop() async throws {
+        do {
+            try await admin.withConnection { try await $0.raw("DROP SCHEMA \(ident: name) CASCADE").run() }
+        } catch {
+            try? await admin.shutdown()
+            throw error
+        }
+        try await admin.shutdown()
+    }
 }
 
 /// `creditgate bench log`: durable appends per second against the machine's fsyncs per second, proof latency and
@@ -43,14 +72,11 @@ struct LogBench: AsyncParsableCommand {
         ]
         if let postgres {
             backends.append(("PostgreSQL", {
-                let schema = "bench_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-                let admin = try Database(location: try DatabaseLocation(url: postgres), maxConnectionsPerEventLoop: 1, logger: logger)
-                try await admin.withConnection { try await $0.raw("CREATE SCHEMA \(ident: schema)").run() }
-                let database = try Database(location: try DatabaseLocation(url: postgres), postgresSearchPath: [schema], logger: logger)
+                let schema = try await ScratchSchema.create(url: postgres, logger: logger)
+                let database = try Database(location: try DatabaseLocation(url: postgres), postgresSearchPath: [schema.name], logger: logger)
                 return (database, {
                     try await database.shutdown()
-                    try await admin.withConnection { try await $0.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
-                    try await admin.shutdown()
+                    try await schema.drop()
                 })
             }))
         }
