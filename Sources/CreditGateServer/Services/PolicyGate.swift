@@ -10,13 +10,14 @@ struct PolicyGate: Sendable {
     let queries: any QueryRepository
     let networks: any UserNetworkRepository
 
-    func facts(admission: [QueryRefusalReason], user: User, unit: Organisation, subject: SubjectIdentifier, purpose: QueryPurpose, at: Date,
-               clientAddress: String) async throws -> PolicyFacts {
+    func facts(admission: [QueryRefusalReason], user: User, unit: Organisation, tree: OrganisationTree? = nil, subject: SubjectIdentifier,
+               purpose: QueryPurpose, at: Date, clientAddress: String) async throws -> PolicyFacts {
         let scopes = Self.scopes(user: user.id, unit: unit.id)
         let used = try await queries.usedToday([scopes.user, scopes.unit], day: CalendarDate(at).description)
+        let effective = if let tree { try await policy.effectivePolicy(for: unit.id, in: tree) } else { try await policy.effectivePolicy(for: unit.id) }
         return PolicyFacts(
             admission: admission, subject: subject, purpose: purpose, at: at, clientAddress: clientAddress,
-            policy: try await policy.effectivePolicy(for: unit.id), calendar: try await policy.workingCalendar(),
+            policy: effective, calendar: try await policy.workingCalendar(),
             queriesTodayByUser: used[scopes.user] ?? 0, queriesTodayByOrganisation: used[scopes.unit] ?? 0, organisationRegion: unit.regionCode,
             allowedNetworks: try await networks.networks(of: user.id) + unit.networks
         )

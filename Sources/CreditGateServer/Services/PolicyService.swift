@@ -2,6 +2,7 @@ import CreditGateCore
 import CreditGateStore
 import Crypto
 import Foundation
+import Synchronization
 
 /// Policy settings per unit (inherited down the tree) and the holiday calendar (R-21, SPEC §8).
 ///
@@ -16,6 +17,7 @@ public struct PolicyService: Sendable {
     let auditLog: any AuditLogRepository
     let audit: AuditTrail
     let clock: @Sendable () -> Date
+    let calendarCache = CalendarCache()
 
     public init(settings: any PolicySettingsRepository, calendars: any HolidayCalendarRepository, organisations: any OrganisationRepository,
                 auditLog: any AuditLogRepository, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
@@ -67,8 +69,14 @@ public struct PolicyService: Sendable {
         try await calendars.all()
     }
 
+    /// The calendar the engine decides with. The stored years' digests are read on every call; the notices are
+    /// read and parsed again only when they changed (an import here or in another instance).
     public func workingCalendar() async throws -> WorkingCalendar {
-        WorkingCalendar(try await calendars.all().map(\.calendar))
+        let fingerprint = try await calendars.fingerprint()
+        if let cached = calendarCache.value.withLock({ $0 }), cached.fingerprint == fingerprint { return cached.calendar }
+        let calendar = WorkingCalendar(try await calendars.all().map(\.calendar))
+        calendarCache.value.withLock { $0 = (fingerprint, calendar) }
+        return calendar
     }
 
     /// The years an administrator must import now (see ``WorkingCalendar/missingYears(today:)``).
@@ -87,7 +95,11 @@ public struct PolicyService: Sendable {
 
     /// The policy in force for a unit: its own settings over its parents', over the defaults.
     public func effectivePolicy(for unit: Organisation.ID) async throws -> EffectivePolicy {
-        let tree = OrganisationTree(try await organisations.all())
+        try await effectivePolicy(for: unit, in: OrganisationTree(try await organisations.all()))
+    }
+
+    /// The same, with the organisation tree the caller has already read.
+    func effectivePolicy(for unit: Organisation.ID, in tree: OrganisationTree) async throws -> EffectivePolicy {
         let own = try await settings.all()
         return EffectivePolicy.resolve(tree.path(from: unit).reversed().compactMap { own[$0.id] })
     }
@@ -187,4 +199,9 @@ public struct PolicyService: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
+}
+
+/// The parsed calendar with the digests of the notices it was parsed from.
+final class CalendarCache: Sendable {
+    let value = Mutex<(fingerprint: String, calendar: WorkingCalendar)?>(nil)
 }

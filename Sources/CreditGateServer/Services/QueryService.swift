@@ -117,23 +117,25 @@ public struct QueryService: Sendable {
             }
             procedure = named
         }
+        // The organisation tree is read once and serves every check below.
+        let tree = OrganisationTree(try await organisations.all())
         var app: ClientApp?
         var appRefusal: ClientAppRefusal?
         if request.channel == .api {
-            (app, appRefusal) = try await apps.refusal(appID: request.appID, secret: request.appSecret, unit: actor.user.organisationID)
+            (app, appRefusal) = try await apps.refusal(appID: request.appID, secret: request.appSecret, unit: actor.user.organisationID, tree: tree)
         }
-        let consent = try await citedConsent(request.consentID, for: actor)
+        let consent = try await citedConsent(request.consentID, for: actor, tree: tree)
         let hasActiveLoan = purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: now) : false
         let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID, of: actor)
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
             procedure: procedure, specialCase: specialCase, at: now
         ))
-        guard let unit = try await organisations.find(actor.user.organisationID) else {
+        guard let unit = tree.units[actor.user.organisationID] else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")
         }
-        let facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, subject: subject, purpose: purpose, at: now,
-                                         clientAddress: clientIP)
+        let facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, tree: tree, subject: subject, purpose: purpose,
+                                         at: now, clientAddress: clientIP)
         return Evaluation(subject: subject, subjectName: subjectName, purpose: purpose, procedure: procedure, app: app, consent: consent,
                           specialCase: specialCase, unit: unit, facts: facts, decision: PolicyEngine.decide(facts))
     }
@@ -299,11 +301,10 @@ public struct QueryService: Sendable {
     }
     /// The consent a query cites, when it exists and was filed within the querier's unit or below; otherwise
     /// `nil`, which admission reports as no consent on file.
-    func citedConsent(_ text: String?, for actor: AuthenticatedUser) async throws -> Consent? {
+    func citedConsent(_ text: String?, for actor: AuthenticatedUser, tree: OrganisationTree) async throws -> Consent? {
         guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty, text.count <= 64,
               let consent = try await consents.consent(Consent.ID(text.lowercased()))
         else { return nil }
-        let tree = OrganisationTree(try await organisations.all())
         return tree.isWithin(consent.organisationID, subtreeOf: actor.user.organisationID) ? consent : nil
     }
 
