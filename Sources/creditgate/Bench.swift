@@ -8,7 +8,7 @@ import SQLKit
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure performance and print the figures.",
-        subcommands: [LogBench.self, PolicyBench.self, GatewayBench.self]
+        subcommands: [LogBench.self, PolicyBench.self, ReportsBench.self, GatewayBench.self]
     )
 }
 

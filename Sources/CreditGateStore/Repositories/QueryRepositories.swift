@@ -132,6 +132,9 @@ public protocol QueryRepository: Sendable {
     func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool
     /// Today's count of each scope (for the decision's facts; the reservation above is what holds).
     func usedToday(_ scopes: [String], day: String) async throws -> [String: Int]
+    /// Records answered queries with their sealed reports, a thousand to a transaction: a bulk load (a register
+    /// carried over from an earlier system, a benchmark), not the query path.
+    func recordAnswered(_ items: [(query: CreditQuery, report: StoredReport)]) async throws
     /// Marks a pending query failed; nothing else about it changes.
     func fail(_ id: CreditQuery.ID, failure: CreditQuery.Failure, at time: Date) async throws
     /// Stores the report and marks the query answered, in one transaction: a report is never stored for a query
@@ -175,6 +178,28 @@ public struct SQLQueryRepository: QueryRepository {
                     SQLBind(query.reportID?.rawValue), SQLBind(query.exceptionID?.rawValue),
                     SQLBind(query.policyDecision))
             .run()
+    }
+
+    public func recordAnswered(_ items: [(query: CreditQuery, report: StoredReport)]) async throws {
+        for start in stride(from: 0, to: items.count, by: 1000) {
+            try await database.transaction { connection in
+                for (query, report) in items[start..<min(start + 1000, items.count)] {
+                    var answered = query
+                    answered.status = .answered
+                    answered.answeredAt = report.storedAt
+                    answered.reportID = nil
+                    try await insert(answered, on: connection)
+                    try await connection.insert(into: "reports")
+                        .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
+                        .values(SQLBind(report.id.rawValue), SQLBind(query.id.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
+                                SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
+                                SQLBind(report.envelope.ciphertext.base64EncodedString()), SQLBind(report.storedAt.storedMilliseconds))
+                        .run()
+                    try await connection.update("queries").set("report_id", to: SQLBind(report.id.rawValue))
+                        .where("id", .equal, SQLBind(query.id.rawValue)).run()
+                }
+            }
+        }
     }
 
     public func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool {
