@@ -38,3 +38,20 @@ import Testing
         }
     }
 }
+
+/// The machinery of `creditgate bench reports` at the smallest scale: the reports it times really are 50 KB, come
+/// back whole, and every item is re-wrapped. No timing is asserted.
+@Suite struct ReportsBenchmarkTests {
+    @Test func reportsAreSealedOpenedAndEveryItemReWrappedOnSQLite() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cg-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var logger = Logger(label: "bench-tests")
+        logger.logLevel = .critical
+        let result = try await ReportsBenchmark(databaseURL: "sqlite://" + directory.appendingPathComponent("bench.sqlite").path,
+                                                dataDirectory: directory.path).run(reports: 3, rotationItems: 25, logger: logger)
+        #expect((50 * 1024 ..< 56 * 1024).contains(result.reportBytes))
+        #expect(result.sealAndStore.count == 3 && result.openAndDecrypt.count == 3)
+        // Three reports, twenty-five loaded items and the bench bank's one consent scan.
+        #expect(result.rotated == 29)
+    }
+}
