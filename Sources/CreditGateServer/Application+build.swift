@@ -248,7 +248,7 @@ func buildRouter(_ arguments: some AppArguments, services: AppServices, startedA
                            reportViewingWindow: configuration.reportViewingWindow, administration: services.administration,
                            renderer: renderer,
                            clock: services.clock).addRoutes(to: console)
-    ReportConsoleController(reports: services.reports, users: services.users, renderer: renderer).addRoutes(to: console)
+    ReportConsoleController(reports: services.reports, retention: services.retention, users: services.users, renderer: renderer).addRoutes(to: console)
     PolicyConsoleController(policy: services.policy, simulator: services.simulator, users: services.users, renderer: renderer).addRoutes(to: console)
     AuditLogConsoleController(
         repository: services.auditLog, users: services.users, signer: services.logSigner, origin: configuration.logOrigin,

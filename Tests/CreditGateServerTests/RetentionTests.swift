@@ -67,6 +67,29 @@ import Testing
     }
 }
 
+/// Legal holds on the console's retention page.
+@Suite struct RetentionConsoleTests {
+    @Test func aComplianceOfficerPlacesAndReleasesAHoldInTheConsole() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let queryID = try #require(try await ReportViewerTests.answeredQueries(client, bank: bank).first)
+            let auditor = try await PeopleConsoleTests.console(client, "C0001", bank: bank)
+            #expect(try await auditor.post("/console/retention/holds", "query_id=\(queryID)&reason=").0 == .unprocessableContent)
+            #expect(try await auditor.post("/console/retention/holds", "query_id=nope&reason=%E8%AF%89%E8%AE%BC%E4%BF%9D%E5%85%A8").0 == .notFound)
+            let placed = try await auditor.post("/console/retention/holds", "query_id=\(queryID)&reason=%E8%AF%89%E8%AE%BC%E4%BF%9D%E5%85%A8")
+            #expect(placed.0 == .created && placed.1.contains("data-hold=\"\(queryID)\"") && placed.1.contains("诉讼保全"))
+            #expect(placed.1.contains("data-testid=\"release-hold\""))
+            let released = try await auditor.post("/console/retention/holds/\(queryID)/release", "")
+            #expect(released.0 == .ok && !released.1.contains("data-testid=\"release-hold\""))
+            #expect(try await auditor.post("/console/retention/holds/\(queryID)/release", "").0 == .notFound)
+            let officer = try await PeopleConsoleTests.console(client, "Q0001", bank: bank)
+            #expect(try await officer.get("/console/retention").0 == .forbidden)
+        }
+    }
+}
+
 /// Key rotation: every data key re-wrapped under a new master key without re-encrypting, a running instance
 /// still opening every report, and the old key retired.
 @Suite struct KeyRotationTests {

@@ -30,6 +30,7 @@ struct NavigationItem: Sendable {
         .init(path: "/console/special-cases", labelKey: "nav_special_cases", permission: .specialCasesApprove),
         .init(path: "/console/exceptions", labelKey: "nav_exceptions", permission: .exceptionsApprove),
         .init(path: "/console/report-views", labelKey: "nav_report_views", permission: .reportsTrace),
+        .init(path: "/console/retention", labelKey: "nav_retention", permission: .recordsRetention),
         .init(path: "/console/loans", labelKey: "nav_loans", permission: .loansRead),
         .init(path: "/console/client-apps", labelKey: "nav_client_apps", permission: .clientAppsRead),
         .init(path: "/console/policy", labelKey: "nav_policy", permission: .policyRead),
@@ -54,7 +55,7 @@ struct ConsoleRenderer: Sendable {
     /// The names of the templates, for the catalogue test.
     static let templateNames = ["base", "sign-in", "home", "organisations", "users", "status", "preferences", "error", "audit-log", "audit-entry",
                                 "account-password", "account-second-factor", "exam", "access-requests", "user-detail", "responsibility",
-                                "consents", "queries", "query-detail", "loans", "client-apps", "special-cases", "policy", "exceptions", "report", "report-views"]
+                                "consents", "queries", "query-detail", "loans", "client-apps", "special-cases", "policy", "exceptions", "report", "report-views", "retention"]
 
     func page(
         _ template: String, titleKey: String, context: AppRequestContext, language: Language? = nil,
