@@ -58,6 +58,10 @@ import Testing
             bank.clock.advance(by: 6 * 365 * 86_400)
             let run = try await bank.services.retention.runDue()
             #expect(run.consentDocuments == 1 && run.auditPayloads > 10)
+            let consentID = try #require(try await repository.query(CreditQuery.ID(ids[0]))?.consentID)
+            let consent = try #require(try await bank.services.consents.consents.consent(consentID))
+            #expect(consent.subject.number == Masking.identifier(QueryPathTests.subjectID) && consent.subjectName.isEmpty)
+            #expect(try await bank.services.consents.consents.document(of: consentID) == nil)
             _ = try await CheckpointIssuer(repository: bank.services.auditLog, signer: bank.services.logSigner, origin: bank.arguments.configuration.logOrigin)
                 .signIfGrown(at: bank.clock.now)
             let verdict = try await StoredLogVerification(repository: bank.services.auditLog, verifier: bank.services.logSigner.verifier,

@@ -102,7 +102,8 @@ public protocol RetentionRepository: Sendable {
     func destructions(limit: Int) async throws -> [ReportDestruction]
     /// Consent documents whose consent ended (expired or withdrawn) before `cutoff`, with no held query citing it.
     func consentDocumentsDue(endedBefore cutoff: Date, limit: Int) async throws -> [Consent.ID]
-    /// Deletes a consent's scanned document (its wrapped key with it); the consent's facts and digest stay.
+    /// Deletes a consent's scanned document (its wrapped key with it) and the subject's identity on the consent (the
+    /// identifier is kept masked, the name not at all); the consent's dates, purposes and the scan's digest stay.
     func destroyConsentDocument(_ id: Consent.ID) async throws -> Bool
     /// Places a hold; `false` when one is already in force.
     func placeHold(_ hold: LegalHold) async throws -> Bool
@@ -187,7 +188,17 @@ public struct SQLRetentionRepository: RetentionRepository {
 
     public func destroyConsentDocument(_ id: Consent.ID) async throws -> Bool {
         try await database.transaction { connection in
-            try await connection.delete(from: "consent_documents").where("consent_id", .equal, SQLBind(id.rawValue)).returning("consent_id").all().count == 1
+            guard try await connection.delete(from: "consent_documents").where("consent_id", .equal, SQLBind(id.rawValue))
+                .returning("consent_id").all().count == 1
+            else { return false }
+            // The subject's identity goes with the scan: the register keeps the consent's dates and purposes, the
+            // identifier only masked and no name.
+            if let row = try await connection.select().column("subject_number").from("consents").where("id", .equal, SQLBind(id.rawValue)).first() {
+                let masked = Masking.identifier(try row.decode(column: "subject_number", as: String.self))
+                try await connection.update("consents").set("subject_number", to: SQLBind(masked)).set("subject_name", to: SQLBind(""))
+                    .where("id", .equal, SQLBind(id.rawValue)).run()
+            }
+            return true
         }
     }
 
