@@ -183,8 +183,14 @@ public func buildApplication(_ arguments: some AppArguments, services: AppServic
     app.addServices(
         CheckpointSigner(repository: services.auditLog, signer: services.logSigner, origin: configuration.logOrigin,
                          interval: configuration.checkpointInterval, clock: services.clock, logger: logger),
-        SuspensionScheduler(service: services.suspension, interval: configuration.suspensionInterval, logger: logger),
-        RetentionScheduler(service: services.retention, interval: configuration.retentionInterval, logger: logger),
+        PeriodicJob(name: "automatic suspension", interval: configuration.suspensionInterval, logger: logger) { [suspension = services.suspension] in
+            let run = try await suspension.run(trigger: "schedule")
+            if !run.items.isEmpty { logger.notice("automatic suspension", metadata: ["suspended": .stringConvertible(run.items.count)]) }
+        },
+        // In every instance: a destruction happens once, so two instances at it together is harmless.
+        PeriodicJob(name: "retention run", interval: configuration.retentionInterval, logger: logger) { [retention = services.retention] in
+            _ = try await retention.runDue()
+        },
         DatabaseLifecycle(database: services.database, logger: logger)
     )
     return app

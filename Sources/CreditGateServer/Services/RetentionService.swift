@@ -2,7 +2,6 @@ import CreditGateCore
 import CreditGateStore
 import Foundation
 import Logging
-import ServiceLifecycle
 
 /// Retention and destruction. A report's contents are destroyed once its viewing window and a grace period
 /// (30 days by default) have passed; a consent's scanned document 5 years after the consent ended; audit payloads
@@ -122,28 +121,5 @@ public struct RetentionService: Sendable {
 
     public func destructions() async throws -> [ReportDestruction] {
         try await retention.destructions(limit: 500)
-    }
-}
-
-/// Runs the retention job on a schedule (hourly by default) in every instance; two instances destroying the same
-/// item at once is harmless, since a destruction happens once.
-struct RetentionScheduler: Service {
-    let service: RetentionService
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
-            do {
-                _ = try await service.runDue()
-            } catch {
-                logger.error("retention run failed", metadata: ["error": .string(String(reflecting: type(of: error)))])
-            }
-        }
     }
 }

@@ -62,13 +62,14 @@ public struct SuspensionService: Sendable {
     }
 }
 
-/// Runs the automatic suspension on a fixed interval for as long as the server runs. A failed run is logged and
-/// retried at the next interval; it never stops the server. The wait ends at graceful shutdown, so stopping the
-/// server does not wait out the interval.
-struct SuspensionScheduler: Service {
-    let service: SuspensionService
+/// Runs a job on a fixed interval for as long as the server runs: the automatic suspension, the retention job. A
+/// failed run is logged and retried at the next interval; it never stops the server. The wait ends at graceful
+/// shutdown, so stopping the server does not wait out the interval.
+struct PeriodicJob: Service {
+    let name: String
     let interval: Duration
     let logger: Logger
+    let job: @Sendable () async throws -> Void
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -78,10 +79,9 @@ struct SuspensionScheduler: Service {
                 return
             }
             do {
-                let run = try await service.run(trigger: "schedule")
-                if !run.items.isEmpty { logger.notice("automatic suspension", metadata: ["suspended": .stringConvertible(run.items.count)]) }
+                try await job()
             } catch {
-                logger.error("automatic suspension failed", metadata: ["error": .string(String(reflecting: type(of: error)))])
+                logger.error("\(name) failed", metadata: ["error": .string(String(reflecting: type(of: error)))])
             }
         }
     }

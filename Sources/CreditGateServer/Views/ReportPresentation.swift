@@ -26,7 +26,9 @@ enum ReportPresentation {
 
     static func text(_ value: String) -> [String: Any] { ["text": value] }
 
-    static func yuan(_ value: Int) -> [String: Any] { ["text": value.formatted(.number.grouping(.automatic)) + " 元"] }
+    static func yuanText(_ value: Int) -> String { value.formatted(.number.grouping(.automatic)) + " 元" }
+
+    static func yuan(_ value: Int) -> [String: Any] { text(yuanText(value)) }
 
     /// A value the catalogue names (`report_value_<value>`), in both languages; anything else as it came.
     static func named(_ value: String) -> String {
@@ -107,8 +109,8 @@ enum ReportPresentation {
                 section("summary", facts: [
                     fact("loan_accounts", String(summary.loanAccounts)), fact("credit_card_accounts", String(summary.creditCardAccounts)),
                     fact("accounts_ever_overdue", String(summary.accountsEverOverdue)),
-                    fact("total_credit_limit", (yuan(summary.totalCreditLimitYuan)["text"] as? String) ?? ""),
-                    fact("total_balance", (yuan(summary.totalBalanceYuan)["text"] as? String) ?? ""),
+                    fact("total_credit_limit", yuanText(summary.totalCreditLimitYuan)),
+                    fact("total_balance", yuanText(summary.totalBalanceYuan)),
                     fact("guarantees_given", String(summary.guaranteesGiven)), fact("public_record_count", String(summary.publicRecords)),
                     fact("queries_two_years", String(summary.queriesLastTwoYears)),
                 ]),
@@ -124,7 +126,7 @@ enum ReportPresentation {
                 section("basics", facts: [
                     fact("company_name", basics.name), fact("uscc", basics.unifiedSocialCreditCode),
                     fact("legal_representative", basics.legalRepresentative),
-                    fact("registered_capital", (yuan(basics.registeredCapitalYuan)["text"] as? String) ?? ""),
+                    fact("registered_capital", yuanText(basics.registeredCapitalYuan)),
                     fact("established_on", basics.establishedOn), fact("registered_address", basics.registeredAddress),
                     fact("industry", basics.industry),
                 ]),
