@@ -97,13 +97,18 @@ public struct AppServices: Sendable {
             history: GatewayQueryHistory(queries: queryRepository), clock: clock
         )
         let loans = LoanRegisterService(loans: SQLLoanRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
-        let clientApps = ClientAppService(apps: SQLClientAppRepository(database: database), organisations: organisations, audit: auditTrail, clock: clock)
-        let policy = PolicyService(settings: SQLPolicySettingsRepository(database: database), calendars: SQLHolidayCalendarRepository(database: database),
-                                   organisations: organisations, auditLog: auditLog, audit: auditTrail, clock: clock)
+        let appRepository = SQLClientAppRepository(database: database)
+        let clientApps = ClientAppService(apps: appRepository, organisations: organisations, audit: auditTrail, clock: clock)
+        let policySettings = SQLPolicySettingsRepository(database: database)
+        let calendars = SQLHolidayCalendarRepository(database: database)
+        let reference = ReferenceCache(versions: SQLReferenceVersionRepository(database: database), organisations: organisations,
+                                       settings: policySettings, calendars: calendars, apps: appRepository)
+        let policy = PolicyService(settings: policySettings, calendars: calendars, organisations: organisations, auditLog: auditLog, audit: auditTrail,
+                                   reference: reference, clock: clock)
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
                                                    audit: auditTrail, clock: clock)
         let exceptionRepository = SQLPolicyExceptionRepository(database: database)
-        let queries = QueryService(queries: queryRepository, consents: consentRepository, organisations: organisations, loans: loans,
+        let queries = QueryService(queries: queryRepository, consents: consentRepository, loans: loans,
                                    apps: clientApps, specialCases: specialCases, exceptions: exceptionRepository, policy: policy, networks: userNetworks,
                                    bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock, logger: arguments.logger)
         return AppServices(
@@ -111,7 +116,7 @@ public struct AppServices: Sendable {
             settings: SQLSettingsRepository(database: database), hasher: hasher,
             bureau: bureau,
             authentication: AuthenticationService(
-                users: users, organisations: organisations, sessions: sessions, failures: SQLSignInFailureRepository(database: database),
+                users: users, reference: reference, sessions: sessions, failures: SQLSignInFailureRepository(database: database),
                 hasher: hasher, policy: configuration.sessionPolicy, passwordPolicy: passwordPolicy, limits: configuration.signInLimits,
                 sealer: SecondFactorSealer(key: arguments.secrets.secondFactorKey), audit: auditTrail, clock: clock, logger: arguments.logger
             ),

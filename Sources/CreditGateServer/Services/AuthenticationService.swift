@@ -13,7 +13,8 @@ import Synchronization
 /// reveal who has an account or whose account is locked.
 public struct AuthenticationService: Sendable {
     let users: any UserRepository
-    let organisations: any OrganisationRepository
+    /// The organisation tree as the policy holds it, for the signed-in person's unit on every request.
+    let reference: ReferenceCache
     let sessions: any SessionRepository
     let failures: any SignInFailureRepository
     let hasher: any PasswordHasher
@@ -29,13 +30,13 @@ public struct AuthenticationService: Sendable {
     private let decoyHash: DecoyHash
 
     public init(
-        users: any UserRepository, organisations: any OrganisationRepository, sessions: any SessionRepository,
+        users: any UserRepository, reference: ReferenceCache, sessions: any SessionRepository,
         failures: any SignInFailureRepository, hasher: any PasswordHasher, policy: SessionPolicy, passwordPolicy: PasswordPolicy,
         limits: SignInLimits, sealer: SecondFactorSealer, matrix: PermissionMatrix = .standard, audit: AuditTrail,
         clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.users = users
-        self.organisations = organisations
+        self.reference = reference
         self.sessions = sessions
         self.failures = failures
         self.hasher = hasher
@@ -179,7 +180,7 @@ public struct AuthenticationService: Sendable {
         if touching, now.timeIntervalSince(session.lastSeenAt) >= 15 {
             try await sessions.touch(tokenHash: hash, at: now)
         }
-        let organisation = try await organisations.find(user.organisationID)
+        let organisation = try await reference.current().tree.units[user.organisationID]
         return .recognised(AuthenticatedUser(
             user: user, organisation: organisation, session: session,
             // Until the account's set-up is finished the session carries no permission at all.

@@ -10,14 +10,15 @@ struct PolicyGate: Sendable {
     let queries: any QueryRepository
     let networks: any UserNetworkRepository
 
-    func facts(admission: [QueryRefusalReason], user: User, unit: Organisation, tree: OrganisationTree? = nil, subject: SubjectIdentifier,
+    /// `reference` is the reference data the caller already holds; without it, the current data is read.
+    func facts(admission: [QueryRefusalReason], user: User, unit: Organisation, reference: ReferenceData? = nil, subject: SubjectIdentifier,
                purpose: QueryPurpose, at: Date, clientAddress: String) async throws -> PolicyFacts {
         let scopes = Self.scopes(user: user.id, unit: unit.id)
         let used = try await queries.usedToday([scopes.user, scopes.unit], day: CalendarDate(at).description)
-        let effective = if let tree { try await policy.effectivePolicy(for: unit.id, in: tree) } else { try await policy.effectivePolicy(for: unit.id) }
+        let reference = if let reference { reference } else { try await policy.reference.current() }
         return PolicyFacts(
             admission: admission, subject: subject, purpose: purpose, at: at, clientAddress: clientAddress,
-            policy: effective, calendar: try await policy.workingCalendar(),
+            policy: reference.effectivePolicy(for: unit.id), calendar: reference.calendar,
             queriesTodayByUser: used[scopes.user] ?? 0, queriesTodayByOrganisation: used[scopes.unit] ?? 0, organisationRegion: unit.regionCode,
             allowedNetworks: try await networks.networks(of: user.id) + unit.networks
         )

@@ -2,7 +2,6 @@ import CreditGateCore
 import CreditGateStore
 import Crypto
 import Foundation
-import Synchronization
 
 /// Policy settings per unit (inherited down the tree) and the holiday calendar (R-21, SPEC §8).
 ///
@@ -17,10 +16,12 @@ public struct PolicyService: Sendable {
     let auditLog: any AuditLogRepository
     let audit: AuditTrail
     let clock: @Sendable () -> Date
-    let calendarCache = CalendarCache()
+    /// What the engine decides with, held in memory until the settings, calendars or tree change.
+    let reference: ReferenceCache
 
     public init(settings: any PolicySettingsRepository, calendars: any HolidayCalendarRepository, organisations: any OrganisationRepository,
-                auditLog: any AuditLogRepository, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
+                auditLog: any AuditLogRepository, audit: AuditTrail, reference: ReferenceCache, clock: @escaping @Sendable () -> Date) {
+        self.reference = reference
         self.settings = settings
         self.calendars = calendars
         self.organisations = organisations
@@ -69,14 +70,10 @@ public struct PolicyService: Sendable {
         try await calendars.all()
     }
 
-    /// The calendar the engine decides with. The stored years' digests are read on every call; the notices are
-    /// read and parsed again only when they changed (an import here or in another instance).
+    /// The calendar the engine decides with; the notices are parsed again only after an import, here or in another
+    /// instance.
     public func workingCalendar() async throws -> WorkingCalendar {
-        let fingerprint = try await calendars.fingerprint()
-        if let cached = calendarCache.value.withLock({ $0 }), cached.fingerprint == fingerprint { return cached.calendar }
-        let calendar = WorkingCalendar(try await calendars.all().map(\.calendar))
-        calendarCache.value.withLock { $0 = (fingerprint, calendar) }
-        return calendar
+        try await reference.current().calendar
     }
 
     /// The years an administrator must import now (see ``WorkingCalendar/missingYears(today:)``).
@@ -95,13 +92,7 @@ public struct PolicyService: Sendable {
 
     /// The policy in force for a unit: its own settings over its parents', over the defaults.
     public func effectivePolicy(for unit: Organisation.ID) async throws -> EffectivePolicy {
-        try await effectivePolicy(for: unit, in: OrganisationTree(try await organisations.all()))
-    }
-
-    /// The same, with the organisation tree the caller has already read.
-    func effectivePolicy(for unit: Organisation.ID, in tree: OrganisationTree) async throws -> EffectivePolicy {
-        let own = try await settings.all()
-        return EffectivePolicy.resolve(tree.path(from: unit).reversed().compactMap { own[$0.id] })
+        try await reference.current().effectivePolicy(for: unit)
     }
 
     /// The policy each unit of a subtree would have if `unit`'s own settings were `proposed` (units below keep theirs).
@@ -201,7 +192,3 @@ public struct PolicyService: Sendable {
     }
 }
 
-/// The parsed calendar with the digests of the notices it was parsed from.
-final class CalendarCache: Sendable {
-    let value = Mutex<(fingerprint: String, calendar: WorkingCalendar)?>(nil)
-}

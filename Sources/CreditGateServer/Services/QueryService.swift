@@ -12,30 +12,30 @@ import Logging
 public struct QueryService: Sendable {
     let queries: any QueryRepository
     let consents: any ConsentRepository
-    let organisations: any OrganisationRepository
     let loans: LoanRegisterService
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
     let exceptions: any PolicyExceptionRepository
     let gate: PolicyGate
+    let reference: ReferenceCache
     let bureau: any CreditBureau
     let sealer: EnvelopeSealer
     let audit: AuditTrail
     let clock: @Sendable () -> Date
     let logger: Logger
 
-    public init(queries: any QueryRepository, consents: any ConsentRepository, organisations: any OrganisationRepository, loans: LoanRegisterService,
+    public init(queries: any QueryRepository, consents: any ConsentRepository, loans: LoanRegisterService,
                 apps: ClientAppService, specialCases: SpecialQueryCaseService, exceptions: any PolicyExceptionRepository, policy: PolicyService,
                 networks: any UserNetworkRepository, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
                 logger: Logger) {
         self.queries = queries
         self.consents = consents
-        self.organisations = organisations
         self.loans = loans
         self.apps = apps
         self.specialCases = specialCases
         self.exceptions = exceptions
         self.gate = PolicyGate(policy: policy, queries: queries, networks: networks)
+        self.reference = policy.reference
         self.bureau = bureau
         self.sealer = sealer
         self.audit = audit
@@ -117,12 +117,13 @@ public struct QueryService: Sendable {
             }
             procedure = named
         }
-        // The organisation tree is read once and serves every check below.
-        let tree = OrganisationTree(try await organisations.all())
+        // The reference data (tree, applications, policy, calendar) is taken once and serves every check below.
+        let reference = try await self.reference.current()
+        let tree = reference.tree
         var app: ClientApp?
         var appRefusal: ClientAppRefusal?
         if request.channel == .api {
-            (app, appRefusal) = try await apps.refusal(appID: request.appID, secret: request.appSecret, unit: actor.user.organisationID, tree: tree)
+            (app, appRefusal) = apps.refusal(appID: request.appID, secret: request.appSecret, unit: actor.user.organisationID, reference: reference)
         }
         let consent = try await citedConsent(request.consentID, for: actor, tree: tree)
         let hasActiveLoan = purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: now) : false
@@ -134,7 +135,7 @@ public struct QueryService: Sendable {
         guard let unit = tree.units[actor.user.organisationID] else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")
         }
-        let facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, tree: tree, subject: subject, purpose: purpose,
+        let facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, reference: reference, subject: subject, purpose: purpose,
                                          at: now, clientAddress: clientIP)
         return Evaluation(subject: subject, subjectName: subjectName, purpose: purpose, procedure: procedure, app: app, consent: consent,
                           specialCase: specialCase, unit: unit, facts: facts, decision: PolicyEngine.decide(facts))

@@ -200,17 +200,13 @@ public struct ClientAppService: Sendable {
     }
 
     /// Why a user of `unit` may not query through the application the request names; `nil` when they may. A
-    /// missing or unknown ID, and a wrong secret, give the same refusal.
-    public func refusal(appID: String?, secret: String?, unit: Organisation.ID) async throws -> (ClientApp?, ClientAppRefusal?) {
-        try await refusal(appID: appID, secret: secret, unit: unit, tree: OrganisationTree(try await organisations.all()))
-    }
-
-    /// The same, with the organisation tree the caller has already read.
-    func refusal(appID: String?, secret: String?, unit: Organisation.ID, tree: OrganisationTree) async throws -> (ClientApp?, ClientAppRefusal?) {
-        guard let appID, let secret, !appID.isEmpty, !secret.isEmpty, appID.count <= 64, let app = try await apps.app(ClientApp.ID(appID)) else {
+    /// missing or unknown ID, and a wrong secret, give the same refusal. Decided on the reference data the caller
+    /// holds, which is as current as the query it decides.
+    func refusal(appID: String?, secret: String?, unit: Organisation.ID, reference: ReferenceData) -> (ClientApp?, ClientAppRefusal?) {
+        guard let appID, let secret, !appID.isEmpty, !secret.isEmpty, appID.count <= 64, let app = reference.apps[ClientApp.ID(appID)] else {
             return (nil, .unknown)
         }
-        let refusal = app.refusal(secret: secret, unit: unit, tree: tree)
+        let refusal = app.refusal(secret: secret, unit: unit, tree: reference.tree)
         return (refusal == .unknown ? nil : app, refusal)
     }
 }

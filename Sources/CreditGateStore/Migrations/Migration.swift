@@ -26,6 +26,7 @@ public enum Migrations {
         Migration0005Policy.migration,
         Migration0006PolicyExceptions.migration,
         Migration0007ReportViewing.migration,
+        Migration0008ReferenceVersion.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -53,8 +53,6 @@ public struct StoredHolidayCalendar: Sendable, Equatable {
 /// The imported State Council calendars, one per year; a later import of a year replaces it (a correction).
 public protocol HolidayCalendarRepository: Sendable {
     func all() async throws -> [StoredHolidayCalendar]
-    /// The stored years with their notices' digests, e.g. `2025:ab…,2026:cd…`: changes whenever a notice does.
-    func fingerprint() async throws -> String
     func save(_ calendar: HolidayCalendarYear, content: Data, sha256: String, by actor: User.ID?, now: Date) async throws
 }
 
@@ -63,14 +61,6 @@ public struct SQLHolidayCalendarRepository: HolidayCalendarRepository {
 
     public init(database: Database) {
         self.database = database
-    }
-
-    public func fingerprint() async throws -> String {
-        try await database.withConnection { connection in
-            try await connection.select().columns("year", "sha256").from("holiday_calendars").orderBy("year").all().map { row in
-                "\(try row.decode(column: "year", as: Int64.self)):\(try row.decode(column: "sha256", as: String.self))"
-            }.joined(separator: ",")
-        }
     }
 
     public func all() async throws -> [StoredHolidayCalendar] {

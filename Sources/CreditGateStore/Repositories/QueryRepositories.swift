@@ -211,21 +211,23 @@ public struct SQLQueryRepository: QueryRepository {
         }
         do {
             try await database.transaction { connection in
+                guard ordered.allSatisfy({ $0.limit > 0 }) else { throw CapReached() }
+                // One statement takes a place in every counter: a new row starts at one, an existing one moves on
+                // only while it is below its cap. The row locks of this upsert are what serialise two instances; a
+                // counter at its cap returns no row, and the transaction is rolled back.
+                var values: [any SQLExpression] = []
+                var caps: [any SQLExpression] = []
                 for cap in ordered {
-                    guard cap.limit > 0 else { throw CapReached() }
-                    try await connection.raw("""
-                        INSERT INTO daily_query_counts (scope, day, used) VALUES (\(bind: cap.scope), \(bind: cap.day), 0)
-                        ON CONFLICT (scope, day) DO NOTHING
-                        """).run()
-                    // The row lock of this update is what serialises two instances; the condition is re-checked
-                    // against the committed count.
-                    let counted = try await connection.raw("""
-                        UPDATE daily_query_counts SET used = used + 1
-                        WHERE scope = \(bind: cap.scope) AND day = \(bind: cap.day) AND used < \(bind: Int64(cap.limit))
-                        RETURNING used
-                        """).all()
-                    guard counted.count == 1 else { throw CapReached() }
+                    values.append(SQLGroupExpression([SQLBind(cap.scope), SQLBind(cap.day), SQLLiteral.numeric("1")] as [any SQLExpression]))
+                    caps.append(SQLQueryString("WHEN daily_query_counts.scope = \(bind: cap.scope) AND daily_query_counts.day = \(bind: cap.day) THEN \(bind: Int64(cap.limit))"))
                 }
+                let counted = try await connection.raw("""
+                    INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(values))
+                    ON CONFLICT (scope, day) DO UPDATE SET used = daily_query_counts.used + 1
+                    WHERE daily_query_counts.used < CASE \(SQLList(caps, separator: SQLRaw(" "))) END
+                    RETURNING used
+                    """).all()
+                guard counted.count == ordered.count else { throw CapReached() }
                 try await insert(query, on: connection)
             }
             return true

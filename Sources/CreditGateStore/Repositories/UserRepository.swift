@@ -307,19 +307,13 @@ public struct SQLUserRepository: UserRepository {
 
     private func load(where column: String?, equals value: String?) async throws -> [UserCredentials] {
         try await database.withConnection { connection in
-            var query = connection.select().columns(Self.columns.map { SQLColumn($0) }).from("users").orderBy("employee_id")
-            var roleQuery = connection.select().columns("user_id", "role").from("user_roles")
+            // The roles come in the same statement, as one comma-separated column.
+            let aggregate = database.backend == .postgres ? "string_agg(role, ',')" : "group_concat(role, ',')"
+            var query = connection.select().columns(Self.columns.map { SQLColumn($0) })
+                .column(SQLAlias(SQLRaw("(SELECT \(aggregate) FROM user_roles WHERE user_roles.user_id = users.id)"), as: SQLIdentifier("role_list")))
+                .from("users").orderBy("employee_id")
             if let column, let value {
                 query = query.where(SQLIdentifier(column), .equal, SQLBind(value))
-                roleQuery = roleQuery.where(SQLColumn("user_id"), .in,
-                    SQLGroupExpression(connection.select().column("id").from("users").where(SQLIdentifier(column), .equal, SQLBind(value)).query))
-            }
-            var roles: [String: Set<Role>] = [:]
-            for row in try await roleQuery.all() {
-                // A role this build does not know (written by a newer version) grants nothing.
-                if let role = Role(rawValue: try row.decode(column: "role", as: String.self)) {
-                    roles[try row.decode(column: "user_id", as: String.self), default: []].insert(role)
-                }
             }
             return try await query.all().map { row in
                 func time(_ name: String) throws -> Date? {
@@ -337,7 +331,9 @@ public struct SQLUserRepository: UserRepository {
                     id: .init(id), employeeID: employeeID,
                     displayName: try row.decode(column: "display_name", as: String.self),
                     organisationID: .init(try row.decode(column: "organisation_id", as: String.self)),
-                    roles: roles[id] ?? [], status: status,
+                    // A role this build does not know (written by a newer version) grants nothing.
+                    roles: Set((try row.decode(column: "role_list", as: String?.self) ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }),
+                    status: status,
                     preferredLanguage: try row.decode(column: "preferred_language", as: String?.self).flatMap(Language.init(code:)),
                     createdAt: Date(storedMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
                     employment: employment,

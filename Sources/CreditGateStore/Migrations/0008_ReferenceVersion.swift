@@ -1,0 +1,44 @@
+/// The version of the reference data every query decides with — the organisation tree and its networks, each unit's
+/// policy settings, the holiday calendars and the client applications with their units.
+///
+/// Each instance keeps that data in memory and reads only this number on a query; when it has moved, the data is
+/// read again. Triggers move it inside the transaction of any change to those tables, whatever makes the change (a
+/// service, a command, another instance, an operator at the SQL prompt), so that no write path can forget to.
+enum Migration0008ReferenceVersion {
+    static let tables = ["organisations", "organisation_networks", "policy_settings", "holiday_calendars", "client_apps", "client_app_organisations"]
+
+    static let migration = Migration(version: 8, name: "reference_version") { backend in
+        var statements = [
+            "CREATE TABLE reference_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+            "INSERT INTO reference_version (id, version) VALUES (1, 1)",
+        ]
+        switch backend {
+        case .sqlite:
+            // SQLite's triggers are per row and per kind of change.
+            for table in tables {
+                for change in ["INSERT", "UPDATE", "DELETE"] {
+                    statements.append("""
+                        CREATE TRIGGER \(table)_\(change.lowercased())_moves_reference AFTER \(change) ON \(table)
+                        BEGIN UPDATE reference_version SET version = version + 1 WHERE id = 1; END
+                        """)
+                }
+            }
+        case .postgres:
+            statements.append("""
+                CREATE FUNCTION move_reference_version() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE reference_version SET version = version + 1 WHERE id = 1;
+                    RETURN NULL;
+                END
+                $$
+                """)
+            for table in tables {
+                statements.append("""
+                    CREATE TRIGGER \(table)_moves_reference AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table)
+                    FOR EACH STATEMENT EXECUTE FUNCTION move_reference_version()
+                    """)
+            }
+        }
+        return statements
+    }
+}
