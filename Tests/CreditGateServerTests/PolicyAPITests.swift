@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SQLKit
 import Testing
 
 @testable import CreditGateServer
@@ -10,6 +11,30 @@ import Testing
 /// Policy settings per unit and the holiday calendar, through the API and the console.
 @Suite struct PolicyAPITests {
     static let calendar2027 = #"{"format":"creditgate-holiday-calendar/1","year":2027,"source":{"title":"国务院办公厅关于2027年部分节假日安排的通知","published":"2026-11-10","publisher":"国务院办公厅"},"holidays":[{"name":{"zh":"元旦","en":"New Year's Day"},"from":"2027-01-01","to":"2027-01-03"}],"workdays":[]}"#
+
+    /// Each instance holds the reference data in memory; a change made through another instance, or outside any
+    /// instance, is in force with the next use all the same.
+    @Test func anotherInstanceDecidesWithAChangeAtOnce() async throws {
+        let bank = try await TestBank.make()
+        let second = try AppServices.make(bank.arguments)
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let head = try #require(try await bank.services.organisations.find(code: "HO"))
+            #expect(try await second.policy.effectivePolicy(for: head.id).userDailyCap == 50)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                     body: #"{"userDailyCap":30}"#).0 == .ok)
+            #expect(try await second.policy.effectivePolicy(for: head.id).userDailyCap == 30)
+            // Written at the SQL prompt, past every service: the triggers still move the version.
+            try await bank.services.database.transaction { connection in
+                try await connection.raw("INSERT INTO organisation_networks (organisation_id, position, cidr) VALUES (\(bind: head.id.rawValue), 99, '10.77.0.0/16')").run()
+            }
+            let networks = try await second.policy.reference.current().tree.units[head.id]?.networks.map(\.description)
+            #expect(networks?.contains("10.77.0.0/16") == true)
+            #expect(try await bank.services.policy.reference.current().tree.units[head.id]?.networks.map(\.description).contains("10.77.0.0/16") == true)
+        }
+        try await second.database.shutdown()
+    }
 
     @Test func settingsAreInheritedChangedWithinScopeAndLogged() async throws {
         let bank = try await TestBank.make()

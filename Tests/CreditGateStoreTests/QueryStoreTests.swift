@@ -1,5 +1,6 @@
 import CreditGateCore
 import Foundation
+import SQLKit
 import Testing
 
 @testable import CreditGateStore
@@ -225,6 +226,61 @@ extension StoreSuite {
                 != (try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now)))
             #expect(try await repository.pending(in: [organisation.id], at: Self.now, limit: 10).isEmpty)
             #expect(try await !repository.use(exception.id, by: .random(), at: Self.now.addingTimeInterval(60 + 1800)))
+        }
+    }
+}
+
+/// The reference version (migration 8): every change to the tables a query decides with moves it, in the
+/// transaction of the change and whoever makes it; other tables leave it where it is.
+extension StoreSuite {
+    @Test(arguments: TestBackend.all)
+    func theReferenceVersionMovesWithEveryChangeToTheReferenceTablesOnly(_ backend: TestBackend) async throws {
+        try await backend.withTwoInstances { (first: Database, second: Database) async throws -> Void in
+            try await migrated(first)
+            let versions = (first: SQLReferenceVersionRepository(database: first), second: SQLReferenceVersionRepository(database: second))
+            var seen = try await versions.second.current()
+            /// Runs one change through the first instance and returns whether the second sees the version move.
+            func moves(_ change: (any SQLDatabase) async throws -> Void) async throws -> Bool {
+                try await first.transaction { try await change($0) }
+                let now = try await versions.second.current()
+                defer { seen = now }
+                return now > seen
+            }
+            let organisation = headOffice()
+            try await SQLOrganisationRepository(database: first).create(organisation, now: Self.now)
+            #expect(try await versions.second.current() > seen)
+            seen = try await versions.first.current()
+            let person = user("E1001", in: organisation)
+            // Accounts are not reference data.
+            try await SQLUserRepository(database: first).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            #expect(try await versions.second.current() == seen)
+            let unit = organisation.id.rawValue
+            #expect(try await moves { try await $0.raw("UPDATE organisations SET region_code = '310101' WHERE id = \(bind: unit)").run() })
+            #expect(try await moves { try await $0.raw("INSERT INTO organisation_networks (organisation_id, position, cidr) VALUES (\(bind: unit), 9, '10.99.0.0/16')").run() })
+            #expect(try await moves { try await $0.raw("DELETE FROM organisation_networks WHERE organisation_id = \(bind: unit) AND position = 9").run() })
+            #expect(try await moves {
+                try await $0.raw("INSERT INTO policy_settings (organisation_id, settings, updated_at) VALUES (\(bind: unit), '{}', 0)").run()
+            })
+            #expect(try await moves { try await $0.raw("UPDATE policy_settings SET settings = '{\"userDailyCap\":5}' WHERE organisation_id = \(bind: unit)").run() })
+            #expect(try await moves {
+                try await $0.raw("INSERT INTO holiday_calendars (year, content, sha256, imported_at) VALUES (2031, '{}', 'x', 0)").run()
+            })
+            #expect(try await moves {
+                try await $0.raw("""
+                    INSERT INTO client_apps (id, name, status, credential_hash, registered_by, registered_at)
+                    VALUES ('app1', 'Loans', 'pending', 'h1', \(bind: person.id.rawValue), 0)
+                    """).run()
+            })
+            #expect(try await moves { try await $0.raw("INSERT INTO client_app_organisations (app_id, organisation_id) VALUES ('app1', \(bind: unit))").run() })
+            #expect(try await moves { try await $0.raw("UPDATE client_apps SET status = 'revoked' WHERE id = 'app1'").run() })
+            // A change rolled back moves nothing.
+            await #expect(throws: (any Error).self) {
+                try await first.transaction { connection in
+                    try await connection.raw("UPDATE client_apps SET status = 'approved' WHERE id = 'app1'").run()
+                    throw StoreError.corruptRow("rolled back on purpose")
+                }
+            }
+            #expect(try await versions.second.current() == seen)
         }
     }
 }

@@ -47,8 +47,8 @@ public struct PolicyFacts: Sendable {
     public let policy: EffectivePolicy
     public let calendar: WorkingCalendar
     /// Queries already counted today (China Standard Time) for the user and for their unit.
-    public let queriesTodayByUser: Int
-    public let queriesTodayByOrganisation: Int
+    public var queriesTodayByUser: Int
+    public var queriesTodayByOrganisation: Int
     public let organisationRegion: RegionCode
     /// The user's bound addresses and the unit's networks together.
     public let allowedNetworks: [NetworkCIDR]

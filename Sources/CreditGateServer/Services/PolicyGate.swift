@@ -10,18 +10,29 @@ struct PolicyGate: Sendable {
     let queries: any QueryRepository
     let networks: any UserNetworkRepository
 
-    /// `reference` is the reference data the caller already holds; without it, the current data is read.
+    /// `reference` is the reference data the caller already holds; without it, the current data is read. Without
+    /// `countingToday` the facts say no query was made today yet: for a query that is then counted against its caps
+    /// in the transaction that records it, which is where a cap holds (see ``recounted(_:user:unit:)``).
     func facts(admission: [QueryRefusalReason], user: User, unit: Organisation, reference: ReferenceData? = nil, subject: SubjectIdentifier,
-               purpose: QueryPurpose, at: Date, clientAddress: String) async throws -> PolicyFacts {
-        let scopes = Self.scopes(user: user.id, unit: unit.id)
-        let used = try await queries.usedToday([scopes.user, scopes.unit], day: CalendarDate(at).description)
+               purpose: QueryPurpose, at: Date, clientAddress: String, countingToday: Bool = true) async throws -> PolicyFacts {
         let reference = if let reference { reference } else { try await policy.reference.current() }
-        return PolicyFacts(
+        let facts = PolicyFacts(
             admission: admission, subject: subject, purpose: purpose, at: at, clientAddress: clientAddress,
             policy: reference.effectivePolicy(for: unit.id), calendar: reference.calendar,
-            queriesTodayByUser: used[scopes.user] ?? 0, queriesTodayByOrganisation: used[scopes.unit] ?? 0, organisationRegion: unit.regionCode,
+            queriesTodayByUser: 0, queriesTodayByOrganisation: 0, organisationRegion: unit.regionCode,
             allowedNetworks: try await networks.networks(of: user.id) + unit.networks
         )
+        return countingToday ? try await recounted(facts, user: user.id, unit: unit.id) : facts
+    }
+
+    /// The same facts with today's counters as they stand now.
+    func recounted(_ facts: PolicyFacts, user: User.ID, unit: Organisation.ID) async throws -> PolicyFacts {
+        let scopes = Self.scopes(user: user, unit: unit)
+        let used = try await queries.usedToday([scopes.user, scopes.unit], day: CalendarDate(facts.at).description)
+        var facts = facts
+        facts.queriesTodayByUser = used[scopes.user] ?? 0
+        facts.queriesTodayByOrganisation = used[scopes.unit] ?? 0
+        return facts
     }
 
     /// The counters an admitted query takes a place in. A cap an approval excepted still counts the query, with no
@@ -33,24 +44,6 @@ struct PolicyGate: Sendable {
             DailyCap(scope: scopes.user, day: day, limit: excepted.contains(.dailyCapUser) ? Int(Int64.max) : policy.userDailyCap),
             DailyCap(scope: scopes.unit, day: day, limit: excepted.contains(.dailyCapOrganisation) ? Int(Int64.max) : policy.organisationDailyCap),
         ]
-    }
-
-    /// The cap reasons to give when the last place went to a concurrent query between deciding and counting.
-    func capReasons(user: User.ID, unit: Organisation.ID, policy: EffectivePolicy, at: Date, excepted: Set<PolicyRule>) async throws -> [QueryRefusalReason] {
-        let scopes = Self.scopes(user: user, unit: unit)
-        let used = try await queries.usedToday([scopes.user, scopes.unit], day: CalendarDate(at).description)
-        var reasons: [QueryRefusalReason] = []
-        let userUsed = used[scopes.user] ?? 0, unitUsed = used[scopes.unit] ?? 0
-        if !excepted.contains(.dailyCapUser), userUsed >= policy.userDailyCap {
-            reasons.append(QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: ["used": String(userUsed), "cap": String(policy.userDailyCap)]))
-        }
-        if !excepted.contains(.dailyCapOrganisation), unitUsed >= policy.organisationDailyCap {
-            reasons.append(QueryRefusalReason(code: PolicyRule.dailyCapOrganisation.rawValue,
-                                              facts: ["used": String(unitUsed), "cap": String(policy.organisationDailyCap)]))
-        }
-        return reasons.isEmpty
-            ? [QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: ["used": String(userUsed), "cap": String(policy.userDailyCap)])]
-            : reasons
     }
 
     static func scopes(user: User.ID, unit: Organisation.ID) -> (user: String, unit: String) {

@@ -101,7 +101,11 @@ public struct QueryService: Sendable {
     }
 
     /// Validates the request and reads its facts in one place, then asks admission and the policy engine.
-    func evaluate(_ request: Request, by actor: AuthenticatedUser, clientIP: String, at now: Date) async throws -> Evaluation {
+    ///
+    /// Without `countingToday` the engine is first asked as if nothing were counted today, and the counters are read
+    /// only when the answer is not `allow`: for a query that is then counted against its caps in the transaction
+    /// that records it, which is where a cap holds.
+    func evaluate(_ request: Request, by actor: AuthenticatedUser, clientIP: String, at now: Date, countingToday: Bool = true) async throws -> Evaluation {
         let subject = try SubjectInput.identifier(type: request.certificateType, number: request.certificateNumber, today: now)
         guard let purpose = QueryPurpose(rawValue: request.purpose.trimmingCharacters(in: .whitespaces)) else {
             throw CreditGateError(.validationFailed, detailKey: "query_purpose_unknown", cause: "unknown purpose code")
@@ -135,17 +139,25 @@ public struct QueryService: Sendable {
         guard let unit = tree.units[actor.user.organisationID] else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")
         }
-        let facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, reference: reference, subject: subject, purpose: purpose,
-                                         at: now, clientAddress: clientIP)
+        var facts = try await gate.facts(admission: admission.reasons, user: actor.user, unit: unit, reference: reference, subject: subject,
+                                         purpose: purpose, at: now, clientAddress: clientIP, countingToday: countingToday)
+        var decision = PolicyEngine.decide(facts)
+        // Any decision but `allow` is explained with every rule, the caps included.
+        if !countingToday, decision != .allow {
+            facts = try await gate.recounted(facts, user: actor.user.id, unit: unit.id)
+            decision = PolicyEngine.decide(facts)
+        }
         return Evaluation(subject: subject, subjectName: subjectName, purpose: purpose, procedure: procedure, app: app, consent: consent,
-                          specialCase: specialCase, unit: unit, facts: facts, decision: PolicyEngine.decide(facts))
+                          specialCase: specialCase, unit: unit, facts: facts, decision: decision)
     }
 
     /// Runs the query. A refusal is an outcome, not an error; bureau failures throw 502/504 problems after the
     /// query is recorded as failed.
     public func run(_ request: Request, by actor: AuthenticatedUser, clientIP: String) async throws -> Outcome {
         let now = clock()
-        let evaluation = try await evaluate(request, by: actor, clientIP: clientIP, at: now)
+        // A query under an approval needs the counters first: whether the approval covers the caps depends on them.
+        let citesException = !(request.exceptionID ?? "").trimmingCharacters(in: .whitespaces).isEmpty
+        let evaluation = try await evaluate(request, by: actor, clientIP: clientIP, at: now, countingToday: citesException)
         let (subject, purpose, app, consent, specialCase) = (evaluation.subject, evaluation.purpose, evaluation.app, evaluation.consent, evaluation.specialCase)
         let queryID = CreditQuery.ID.random()
         var decision = evaluation.decision
@@ -205,16 +217,19 @@ public struct QueryService: Sendable {
                 await giveBack()
                 consumedCase = nil
                 consumedException = nil
-                let reasons = try await gate.capReasons(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
-                // Lost the last place to a concurrent query: the cap fired after all, exceptable as the policy says.
-                let held = reasons.map { reason in
-                    PolicyReason(reason: reason, exceptable: PolicyRule(rawValue: reason.code).map { $0.mayBeExcepted && evaluation.facts.policy.exceptable.contains($0) } ?? false)
+                // Lost the last place to a concurrent query: the engine decides again on the counters as they are
+                // now. Whatever an approval excepted was given back with it, so every rule counts. Counters only grow
+                // within a day; should they show room after all, the query is still not made (deny on doubt).
+                decision = PolicyEngine.decide(try await gate.recounted(evaluation.facts, user: actor.user.id, unit: evaluation.unit.id))
+                if decision == .allow {
+                    let cap = String(evaluation.facts.policy.userDailyCap)
+                    decision = .block([PolicyReason(reason: QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: ["used": cap, "cap": cap]),
+                                                    exceptable: false)])
                 }
-                decision = held.allSatisfy(\.exceptable) ? .approvalRequired(held) : .block(held)
                 query = CreditQuery(
                     id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
                     subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
-                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: reasons,
+                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: decision.reasons.map(\.reason),
                     policyDecision: decision.code
                 )
             }
