@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SQLKit
 import Testing
 
 @testable import CreditGateServer
@@ -114,6 +115,58 @@ import Testing
             let decidedAt = try #require(kinds.firstIndex(of: "query.decided"))
             let answeredAt = try #require(kinds.firstIndex(of: "query.answered"))
             #expect(consentAt < decidedAt && decidedAt < answeredAt)
+        }
+    }
+
+    /// The decision, the query's record and its places in the counters are one transaction with the audit entry: when
+    /// the log cannot take the entry, none of them is written, nothing goes to the bureau, and a retry once the log
+    /// is back goes through as the first query of the day.
+    @Test func whenTheLogCannotTakeTheDecisionNothingIsRecordedCountedOrAsked() async throws {
+        let bank = try await TestBank.make { $0.auditAppendTimeout = .milliseconds(1500) }
+        try await Self.grantRights(bank)
+        // Live, so that the request comes from this machine's bound address.
+        try await bank.application().test(.live) { client in
+            let app = try await Self.approvedApp(client, bank: bank)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await Self.fileConsent(client, token: token).1["id"] as? String)
+            // Another process holds SQLite's write lock until the answer has come, as a stuck writer or a full disk would.
+            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
+            let (answered, answer) = AsyncStream.makeStream(of: Void.self)
+            let holder = Task {
+                try await bank.services.database.withConnection { connection in
+                    try await connection.raw("BEGIN IMMEDIATE").run()
+                    lockTaken.yield()
+                    for await _ in answered { break }
+                    try await connection.raw("ROLLBACK").run()
+                }
+            }
+            for await _ in locked { break }
+            let status: HTTPResponse.Status
+            do {
+                status = try await Self.query(client, token: token, consentID: consentID, app: app).0
+            } catch {
+                answer.yield()
+                throw error
+            }
+            answer.yield()
+            try await holder.value
+            #expect(status == .serviceUnavailable)
+            let counts = try await bank.services.database.withConnection { connection in
+                (try await connection.raw("SELECT COUNT(*) AS n FROM queries").first()?.decode(column: "n", as: Int64.self),
+                 try await connection.raw("SELECT COALESCE(SUM(used), 0) AS n FROM daily_query_counts").first()?.decode(column: "n", as: Int64.self),
+                 try await connection.raw("SELECT COUNT(*) AS n FROM reports").first()?.decode(column: "n", as: Int64.self))
+            }
+            #expect(counts.0 == 0 && counts.1 == 0 && counts.2 == 0)
+            #expect(try await !Self.kinds(bank).contains("query.decided"))
+            // The log is back: the same query is decided, counted once, answered and logged.
+            let (retried, retry) = try await Self.query(client, token: token, consentID: consentID, app: app)
+            #expect(retried == .created && retry["status"] as? String == "answered")
+            let used = try await bank.services.database.withConnection { connection in
+                try await connection.raw("SELECT COALESCE(SUM(used), 0) AS n FROM daily_query_counts WHERE scope LIKE 'user:%'").first()?
+                    .decode(column: "n", as: Int64.self)
+            }
+            #expect(used == 1)
+            #expect(try await Self.kinds(bank).filter { $0 == "query.decided" }.count == 1)
         }
     }
 

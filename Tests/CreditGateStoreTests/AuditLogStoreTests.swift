@@ -93,6 +93,58 @@ import Testing
         }
     }
 
+    /// An entry and the rows it records commit together: a write that declines leaves neither, and a write that
+    /// fails fails only its own entry, not the others sharing its batch.
+    @Test(arguments: TestBackend.all)
+    func anEntryAndItsWriteCommitTogetherAndAFailingWriteFailsOnlyItself(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            try await migrated(database)
+            try await database.transaction { try await $0.raw("CREATE TABLE recorded (n BIGINT PRIMARY KEY)").run() }
+            let repository = SQLAuditLogRepository(database: database)
+            let writer = AuditLogWriter(repository: repository, logger: logger)
+            func recording(_ number: Int) -> AuditedWrite {
+                AuditedWrite { connection in
+                    try await connection.raw("INSERT INTO recorded (n) VALUES (\(bind: number))").run()
+                    return true
+                }
+            }
+            let declining = AuditedWrite { _ in false }
+            // Many at once, so that they share batches; one of them writes a row that is already there.
+            try await database.transaction { try await $0.raw("INSERT INTO recorded (n) VALUES (13)").run() }
+            let outcomes = await withTaskGroup(of: (Int, Result<UInt64?, any Error>).self) { group in
+                for number in 0..<40 {
+                    group.addTask {
+                        do {
+                            let write = number == 7 ? declining : recording(number == 13 ? 13 : 100 + number)
+                            return (number, .success(try await writer.append(event(number), with: write)))
+                        } catch {
+                            return (number, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [Int: Result<UInt64?, any Error>]()) { $0[$1.0] = $1.1 }
+            }
+            for (number, outcome) in outcomes {
+                switch number {
+                case 7: #expect(try outcome.get() == nil)
+                case 13: #expect(throws: AuditLogUnavailable.self) { try outcome.get() }
+                default: #expect(try outcome.get() != nil)
+                }
+            }
+            // 38 entries, each with its row; the declined and the failed ones left nothing.
+            #expect(try await repository.size() == 38)
+            let rows = try await database.withConnection { connection in
+                try await connection.raw("SELECT COUNT(*) AS n FROM recorded WHERE n >= 100").first()?.decode(column: "n", as: Int64.self)
+            }
+            #expect(rows == 38)
+            let logged = try await repository.entries(in: 0..<38).map { String(decoding: $0.leaf ?? [], as: UTF8.self) }
+            #expect(!logged.contains { $0.contains(#""n":"7""#) || $0.contains(#""n":"13""#) })
+            #expect(await writer.isHealthy)
+            try await sign(repository)
+            #expect(try await verify(repository).isIntact)
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func aStuckLogFailsWithinItsTimeoutAndStoresNothingHalfWritten(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in

@@ -24,6 +24,16 @@ public struct AuditTrail: Sendable {
         }
     }
 
+    /// Appends the event together with the rows it records, in one transaction, and returns its log index once both
+    /// are durable; `nil` when the write declined (see ``AuditedWrite``), and then neither was written.
+    public func record(_ event: AuditEvent, with write: AuditedWrite) async throws -> UInt64? {
+        do {
+            return try await writer.append(event, with: write)
+        } catch is AuditLogUnavailable {
+            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "audit log unavailable")
+        }
+    }
+
     public var isHealthy: Bool {
         get async { await writer.isHealthy }
     }

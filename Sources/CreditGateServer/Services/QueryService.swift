@@ -209,54 +209,61 @@ public struct QueryService: Sendable {
             status: decision == .allow ? .pending : .refused, reasons: decision.reasons.map(\.reason),
             policyDecision: consumedException == nil ? decision.code : PolicyDecision.approvalRequired([]).code
         )
-        // An admitted query takes its places in today's counters and is recorded in one transaction (R-21: caps exact
-        // under concurrency); when a concurrent query took the last place, this one is refused for the cap.
-        if decision == .allow {
-            let caps = PolicyGate.caps(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
-            if try await !queries.recordCounted(query, against: caps) {
-                await giveBack()
-                consumedCase = nil
-                consumedException = nil
-                // Lost the last place to a concurrent query: the engine decides again on the counters as they are
-                // now. Whatever an approval excepted was given back with it, so every rule counts. Counters only grow
-                // within a day; should they show room after all, the query is still not made (deny on doubt).
-                decision = PolicyEngine.decide(try await gate.recounted(evaluation.facts, user: actor.user.id, unit: evaluation.unit.id))
-                if decision == .allow {
-                    let cap = String(evaluation.facts.policy.userDailyCap)
-                    decision = .block([PolicyReason(reason: QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: ["used": cap, "cap": cap]),
-                                                    exceptable: false)])
-                }
-                query = CreditQuery(
-                    id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
-                    subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
-                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: decision.reasons.map(\.reason),
-                    policyDecision: decision.code
-                )
-            }
-        }
         let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
-        // The decision is durable in the log before the bureau is asked: if the log cannot take it, nothing goes out,
-        // an admitted query ends failed, and a case or exception taken for it is given back.
-        let decisionIndex: UInt64
+        func decided(_ query: CreditQuery, _ decision: PolicyDecision, exception: PolicyException.ID?) -> AuditEvent {
+            AuditEvent(
+                kind: .queryDecided, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
+                clientApp: app?.id.rawValue ?? (request.channel == .api ? "unknown" : "console"), subjectHash: subjectHash,
+                consentID: consent?.id.rawValue ?? request.consentID.map { String($0.prefix(64)) }, purposeCode: purpose.code,
+                outcome: decision == .allow ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
+                details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue,
+                          "procedure": evaluation.procedure?.rawValue ?? "standard", "special_case": specialCase?.id.rawValue ?? "",
+                          "decision": decision.code, "exception": exception?.rawValue ?? ""]
+            )
+        }
+        // The decision is durable in the log before the bureau is asked, in the transaction that records the query:
+        // both are written or neither (if the log cannot take them, nothing goes out and whatever the query took is
+        // given back). An admitted query also takes its places in today's counters there (R-21: caps exact under
+        // concurrency); when a concurrent query took the last place, nothing is written and this one is refused.
+        var decisionIndex: UInt64?
         do {
-            decisionIndex = try await audit.record(AuditEvent(
-            kind: .queryDecided, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
-            clientApp: app?.id.rawValue ?? (request.channel == .api ? "unknown" : "console"), subjectHash: subjectHash,
-            consentID: consent?.id.rawValue ?? request.consentID.map { String($0.prefix(64)) }, purposeCode: purpose.code,
-            outcome: decision == .allow ? .success : .denied, reasonCodes: decision.reasons.map(\.code),
-            details: ["query": query.id.rawValue, "channel": request.channel.rawValue, "subject_kind": subject.type.subjectKind.rawValue,
-                      "procedure": evaluation.procedure?.rawValue ?? "standard", "special_case": specialCase?.id.rawValue ?? "",
-                      "decision": decision.code, "exception": consumedException?.rawValue ?? ""]
-            ))
+            if decision == .allow {
+                let caps = PolicyGate.caps(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
+                decisionIndex = try await audit.record(decided(query, decision, exception: consumedException),
+                                                       with: try queries.recordingCounted(query, against: caps))
+                if decisionIndex == nil {
+                    await giveBack()
+                    consumedCase = nil
+                    consumedException = nil
+                    // Lost the last place to a concurrent query: the engine decides again on the counters as they are
+                    // now. Whatever an approval excepted was given back with it, so every rule counts. Counters only
+                    // grow within a day; should they show room after all, the query is still not made (deny on doubt).
+                    decision = PolicyEngine.decide(try await gate.recounted(evaluation.facts, user: actor.user.id, unit: evaluation.unit.id))
+                    if decision == .allow {
+                        let cap = String(evaluation.facts.policy.userDailyCap)
+                        decision = .block([PolicyReason(reason: QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: ["used": cap, "cap": cap]),
+                                                        exceptable: false)])
+                    }
+                    query = CreditQuery(
+                        id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
+                        subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
+                        specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: decision.reasons.map(\.reason),
+                        policyDecision: decision.code
+                    )
+                }
+            }
+            if decision != .allow {
+                decisionIndex = try await audit.record(decided(query, decision, exception: nil), with: queries.recording(query))
+            }
         } catch {
-            // An admitted query is already recorded and counted: it ends failed, and whatever it took — a case, an
-            // approval, its places in the counters — stays taken (fail closed; the counters may count one query
-            // that never went out). A refused query took nothing.
-            if query.status == .pending { try? await queries.fail(query.id, failure: .storage, at: clock()) }
+            await giveBack()
             throw error
         }
+        guard let decisionIndex else {
+            // Recording a refusal never declines; should it, nothing was written and nothing goes out.
+            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "decision of query \(query.id) not recorded")
+        }
         guard decision == .allow else {
-            try await queries.record(query)
             return Outcome(query: query, decisionLogIndex: decisionIndex, decision: decision)
         }
 
@@ -285,12 +292,14 @@ public struct QueryService: Sendable {
                 id: reportID, queryID: query.id, kind: subject.type.subjectKind, reportNumber: report.reportNumber,
                 envelope: try sealer.seal(try Self.encoder.encode(report), binding: StoredReport.binding(reportID)), storedAt: clock()
             )
-            try await audit.record(AuditEvent(
+            // The answer's entry and the stored report are written together; the query was pending since its
+            // decision and nothing else answers it, so the write cannot decline unless something is badly wrong.
+            let answered = try await audit.record(AuditEvent(
                 kind: .queryAnswered, occurredAt: stored.storedAt, actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
                 subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .success,
                 details: ["query": query.id.rawValue, "report": reportID.rawValue, "report_number": report.reportNumber, "bureau": bureau.name]
-            ))
-            try await queries.answer(query.id, report: stored)
+            ), with: queries.answering(query.id, report: stored))
+            guard answered != nil else { throw StoreError.missingReference("queries") }
         } catch {
             logger.error("answer not stored", metadata: ["query": .string(query.id.rawValue), "error": .string(String(reflecting: type(of: error)))])
             try await recordFailure(.storage, of: query, by: actor, app: app, subjectHash: subjectHash, clientIP: clientIP)

@@ -35,7 +35,18 @@ public actor AuditLogWriter {
     /// Appends one event and returns its index once it is durable. Throws ``AuditLogUnavailable`` on failure or
     /// after the timeout.
     public nonisolated func append(_ event: AuditEvent) async throws -> UInt64 {
-        let entry = PendingAuditEntry(event: event)
+        // Without a write nothing can decline the entry.
+        guard let index = try await submit(PendingAuditEntry(event: event)) else { throw AuditLogUnavailable() }
+        return index
+    }
+
+    /// Appends one event together with the rows it records, in the same transaction (see ``AuditedWrite``), and
+    /// returns its index once both are durable; `nil` when the write declined, and then neither was written.
+    public nonisolated func append(_ event: AuditEvent, with write: AuditedWrite) async throws -> UInt64? {
+        try await submit(PendingAuditEntry(event: event, write: write))
+    }
+
+    private nonisolated func submit(_ entry: PendingAuditEntry) async throws -> UInt64? {
         let reply = Reply()
         return try await withCheckedThrowingContinuation { continuation in
             reply.install(continuation)
@@ -71,26 +82,52 @@ public actor AuditLogWriter {
             pending.removeFirst(batch.count)
             guard !batch.isEmpty else { break }
             do {
-                let replies = batch.map(\.reply)
-                // Decided once the log's lock is held: a caller that gave up while the batch waited for the lock is
-                // not written; the rest are claimed, so their timeout can no longer answer them.
-                let indices = try await repository.append(batch.map(\.entry)) { _ in replies.map { $0.claim() } }
-                failedSinceLastSuccess = false
-                for (item, index) in zip(batch, indices) {
-                    if let index { item.reply.resume(with: .success(index)) }
+                try await commit(batch)
+            } catch where batch.count > 1 && batch.contains(where: { $0.entry.write != nil }) {
+                // One entry's write may have failed the whole batch: each is tried again alone, so that only the
+                // entries that cannot be written fail. The log is healthy if any of them could be written.
+                var committed = false
+                for item in batch {
+                    do {
+                        try await commit([item])
+                        committed = true
+                    } catch {
+                        fail([item], error)
+                    }
                 }
+                failedSinceLastSuccess = !committed
             } catch {
-                failedSinceLastSuccess = true
-                logger.error("audit log append failed", metadata: ["entries": "\(batch.count)", "error": "\(String(reflecting: type(of: error)))"])
-                for item in batch { item.reply.resume(with: .failure(AuditLogUnavailable())) }
+                fail(batch, error)
             }
         }
         flushing = false
     }
 
+    private func commit(_ batch: [(entry: PendingAuditEntry, reply: Reply)]) async throws {
+        let replies = batch.map(\.reply)
+        // Decided once the log's lock is held: a caller that gave up while the batch waited for the lock is not
+        // written; the rest are claimed, so their timeout can no longer answer them.
+        let indices = try await repository.append(batch.map(\.entry)) { _ in replies.map { $0.claim() } }
+        failedSinceLastSuccess = false
+        for (item, index) in zip(batch, indices) {
+            if let index {
+                item.reply.resume(with: .success(index))
+            } else if item.reply.isClaimed {
+                // Claimed but not written: its write declined.
+                item.reply.resume(with: .success(nil))
+            }
+        }
+    }
+
+    private func fail(_ batch: [(entry: PendingAuditEntry, reply: Reply)], _ error: any Error) {
+        failedSinceLastSuccess = true
+        logger.error("audit log append failed", metadata: ["entries": "\(batch.count)", "error": "\(String(reflecting: type(of: error)))"])
+        for item in batch { item.reply.resume(with: .failure(AuditLogUnavailable())) }
+    }
+
     /// Resumes a waiting caller exactly once: with the commit's result or the timeout, whichever comes first.
     final class Reply: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<UInt64, any Error>?, timer: Task<Void, Never>?, done: Result<UInt64, any Error>?, claimed: Bool)>((nil, nil, nil, false))
+        private let state = Mutex<(continuation: CheckedContinuation<UInt64?, any Error>?, timer: Task<Void, Never>?, done: Result<UInt64?, any Error>?, claimed: Bool)>((nil, nil, nil, false))
 
         /// Called with the log's lock held: `true` if the caller still waits, and from then on only the commit's
         /// result answers it.
@@ -102,8 +139,8 @@ public actor AuditLogWriter {
             }
         }
 
-        func install(_ continuation: CheckedContinuation<UInt64, any Error>) {
-            let early = state.withLock { value -> Result<UInt64, any Error>? in
+        func install(_ continuation: CheckedContinuation<UInt64?, any Error>) {
+            let early = state.withLock { value -> Result<UInt64?, any Error>? in
                 if let done = value.done { return done }
                 value.continuation = continuation
                 return nil
@@ -118,10 +155,13 @@ public actor AuditLogWriter {
         /// `true` once the caller has its answer (the commit's result or the timeout).
         var isAnswered: Bool { state.withLock { $0.done != nil } }
 
+        /// `true` once a commit has claimed the entry.
+        var isClaimed: Bool { state.withLock { $0.claimed } }
+
         /// Returns `true` when this call delivered the result (the first one to arrive).
         @discardableResult
-        func resume(with result: Result<UInt64, any Error>, fromTimer: Bool = false) -> Bool {
-            let (continuation, timer, delivered) = state.withLock { value -> (CheckedContinuation<UInt64, any Error>?, Task<Void, Never>?, Bool) in
+        func resume(with result: Result<UInt64?, any Error>, fromTimer: Bool = false) -> Bool {
+            let (continuation, timer, delivered) = state.withLock { value -> (CheckedContinuation<UInt64?, any Error>?, Task<Void, Never>?, Bool) in
                 // A claimed entry is being committed: only the commit's outcome answers it now.
                 if fromTimer && value.claimed { return (nil, nil, false) }
                 guard let continuation = value.continuation else {

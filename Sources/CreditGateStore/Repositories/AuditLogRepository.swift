@@ -2,18 +2,34 @@ import CreditGateCore
 import Foundation
 import SQLKit
 
-/// An entry about to be appended: its canonical bytes and the columns it is searched by.
+/// An entry about to be appended: its canonical bytes and the columns it is searched by, with what it records when
+/// that is written in the same transaction.
 public struct PendingAuditEntry: Sendable {
     public let leaf: [UInt8]
     public let kind: String
     public let occurredAt: Int64
     public let actorUserID: String?
+    public let write: AuditedWrite?
 
-    public init(event: AuditEvent) {
+    public init(event: AuditEvent, write: AuditedWrite? = nil) {
         self.leaf = event.leaf
         self.kind = event.kind.rawValue
         self.occurredAt = event.occurredAt
         self.actorUserID = event.actor?.userID
+        self.write = write
+    }
+}
+
+/// Rows written in the transaction that appends an audit entry, just before it: the entry and what it records are
+/// durable together or not at all, and share the commit of every entry in the batch.
+///
+/// `perform` returns `false` when the write's condition does not hold (a counter at its cap, a query no longer
+/// pending); it has then changed nothing, and the entry is not appended. It throws only when the database fails.
+public struct AuditedWrite: Sendable {
+    let perform: @Sendable (any SQLDatabase) async throws -> Bool
+
+    init(_ perform: @escaping @Sendable (any SQLDatabase) async throws -> Bool) {
+        self.perform = perform
     }
 }
 
@@ -66,7 +82,8 @@ public struct AuditEntryQuery: Sendable {
 public protocol AuditLogRepository: Sendable {
     /// Appends the entries in one transaction, in order. Durable when it returns. Once the log's lock is held,
     /// `keeping` decides which entries are still wanted (their callers may have given up while waiting for the
-    /// lock); the others are not written. Returns each entry's index, or `nil` for one not written.
+    /// lock); the others are not written. A kept entry's write (see ``AuditedWrite``) goes first; when it declines,
+    /// the entry is not written either. Returns each entry's index, or `nil` for one not written.
     func append(_ entries: [PendingAuditEntry], keeping: @Sendable ([PendingAuditEntry]) -> [Bool]) async throws -> [UInt64?]
     func size() async throws -> UInt64
     /// The stored hashes of the given perfect subtrees (level 0 = leaf hashes). Missing nodes are absent.
@@ -140,7 +157,13 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             let edgeHashes = try Self.decodeEdge(try row.decode(column: "edge", as: String.self))
             guard edgeHashes.count == edgeNodes.count else { throw StoreError.corruptRow("audit_log_state.edge") }
             var known = Dictionary(uniqueKeysWithValues: zip(edgeNodes, edgeHashes))
-            let wanted = keeping(entries)
+            var wanted = keeping(entries)
+            // What the entries record goes first, in their order; an entry whose write declines is not appended.
+            for (position, entry) in entries.enumerated() where wanted[position] {
+                if let write = entry.write, try await !write.perform(connection) {
+                    wanted[position] = false
+                }
+            }
             var indices: [UInt64?] = []
             var next = start
             for keep in wanted {

@@ -130,6 +130,14 @@ public protocol QueryRepository: Sendable {
     /// its cap and went up by one and the query is recorded, or nothing changed and the answer is `false`. Two
     /// instances on one database cannot both take the last place (R-21: caps exact under concurrency).
     func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool
+    /// The same, as the write of the audit entry that records the decision: it declines, changing nothing, when a
+    /// counter is at its cap.
+    func recordingCounted(_ query: CreditQuery, against caps: [DailyCap]) throws -> AuditedWrite
+    /// ``record(_:)`` as the write of the audit entry that records the decision.
+    func recording(_ query: CreditQuery) -> AuditedWrite
+    /// ``answer(_:report:)`` as the write of the audit entry that records the answer: it declines, changing nothing,
+    /// when the query is no longer pending.
+    func answering(_ id: CreditQuery.ID, report: StoredReport) -> AuditedWrite
     /// Today's count of each scope (for the decision's facts; the reservation above is what holds).
     func usedToday(_ scopes: [String], day: String) async throws -> [String: Int]
     /// Records answered queries with their sealed reports, a thousand to a transaction: a bulk load (a register
@@ -164,7 +172,14 @@ public struct SQLQueryRepository: QueryRepository {
 
     public func record(_ query: CreditQuery) async throws {
         try await database.transaction { connection in
+            _ = try await recording(query).perform(connection)
+        }
+    }
+
+    public func recording(_ query: CreditQuery) -> AuditedWrite {
+        AuditedWrite { connection in
             try await insert(query, on: connection)
+            return true
         }
     }
 
@@ -203,36 +218,54 @@ public struct SQLQueryRepository: QueryRepository {
     }
 
     public func recordCounted(_ query: CreditQuery, against caps: [DailyCap]) async throws -> Bool {
+        let write = try recordingCounted(query, against: caps)
+        do {
+            try await database.transaction { connection in
+                // A counter at its cap rolls back whatever the others took.
+                guard try await write.perform(connection) else { throw CapReached() }
+            }
+            return true
+        } catch is CapReached {
+            return false
+        }
+    }
+
+    public func recordingCounted(_ query: CreditQuery, against caps: [DailyCap]) throws -> AuditedWrite {
         // Always the same order of counters, so two transactions never wait on each other in a circle; a query is
         // counted once per counter, and never recorded uncounted.
         let ordered = caps.sorted { ($0.scope, $0.day) < ($1.scope, $1.day) }
         guard !ordered.isEmpty, Set(ordered.map { "\($0.scope)|\($0.day)" }).count == ordered.count else {
             throw InvalidCounters()
         }
-        do {
-            try await database.transaction { connection in
-                guard ordered.allSatisfy({ $0.limit > 0 }) else { throw CapReached() }
-                // One statement takes a place in every counter: a new row starts at one, an existing one moves on
-                // only while it is below its cap. The row locks of this upsert are what serialise two instances; a
-                // counter at its cap returns no row, and the transaction is rolled back.
-                var values: [any SQLExpression] = []
-                var caps: [any SQLExpression] = []
-                for cap in ordered {
-                    values.append(SQLGroupExpression([SQLBind(cap.scope), SQLBind(cap.day), SQLLiteral.numeric("1")] as [any SQLExpression]))
-                    caps.append(SQLQueryString("WHEN daily_query_counts.scope = \(bind: cap.scope) AND daily_query_counts.day = \(bind: cap.day) THEN \(bind: Int64(cap.limit))"))
-                }
-                let counted = try await connection.raw("""
-                    INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(values))
-                    ON CONFLICT (scope, day) DO UPDATE SET used = daily_query_counts.used + 1
-                    WHERE daily_query_counts.used < CASE \(SQLList(caps, separator: SQLRaw(" "))) END
-                    RETURNING used
-                    """).all()
-                guard counted.count == ordered.count else { throw CapReached() }
-                try await insert(query, on: connection)
+        return AuditedWrite { connection in
+            guard ordered.allSatisfy({ $0.limit > 0 }) else { return false }
+            // One statement takes a place in every counter: a new row starts at one, an existing one moves on only
+            // while it is below its cap. The row locks of this upsert are what serialise two instances; a counter at
+            // its cap returns no row.
+            var values: [any SQLExpression] = []
+            var limits: [any SQLExpression] = []
+            for cap in ordered {
+                values.append(SQLGroupExpression([SQLBind(cap.scope), SQLBind(cap.day), SQLLiteral.numeric("1")] as [any SQLExpression]))
+                limits.append(SQLQueryString("WHEN daily_query_counts.scope = \(bind: cap.scope) AND daily_query_counts.day = \(bind: cap.day) THEN \(bind: Int64(cap.limit))"))
             }
+            let counted = try await connection.raw("""
+                INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(values))
+                ON CONFLICT (scope, day) DO UPDATE SET used = daily_query_counts.used + 1
+                WHERE daily_query_counts.used < CASE \(SQLList(limits, separator: SQLRaw(" "))) END
+                RETURNING scope, day
+                """).all()
+            guard counted.count == ordered.count else {
+                // Gives back the places this statement took, inside the same transaction: nothing changed.
+                for row in counted {
+                    try await connection.raw("""
+                        UPDATE daily_query_counts SET used = used - 1
+                        WHERE scope = \(bind: try row.decode(column: "scope", as: String.self)) AND day = \(bind: try row.decode(column: "day", as: String.self))
+                        """).run()
+                }
+                return false
+            }
+            try await insert(query, on: connection)
             return true
-        } catch is CapReached {
-            return false
         }
     }
 
@@ -260,19 +293,26 @@ public struct SQLQueryRepository: QueryRepository {
 
     public func answer(_ id: CreditQuery.ID, report: StoredReport) async throws {
         try await database.transaction { connection in
+            // A query that is not pending any more cannot take an answer.
+            guard try await answering(id, report: report).perform(connection) else { throw StoreError.missingReference("queries") }
+        }
+    }
+
+    public func answering(_ id: CreditQuery.ID, report: StoredReport) -> AuditedWrite {
+        AuditedWrite { connection in
+            let updated = try await connection.update("queries")
+                .set("status", to: SQLBind(CreditQuery.Status.answered.rawValue)).set("report_id", to: SQLBind(report.id.rawValue))
+                .set("answered_at", to: SQLBind(report.storedAt.storedMilliseconds))
+                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(CreditQuery.Status.pending.rawValue))
+                .returning("id").all()
+            guard updated.count == 1 else { return false }
             try await connection.insert(into: "reports")
                 .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
                 .values(SQLBind(report.id.rawValue), SQLBind(id.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
                         SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
                         SQLBind(report.envelope.ciphertext.base64EncodedString()), SQLBind(report.storedAt.storedMilliseconds))
                 .run()
-            let updated = try await connection.update("queries")
-                .set("status", to: SQLBind(CreditQuery.Status.answered.rawValue)).set("report_id", to: SQLBind(report.id.rawValue))
-                .set("answered_at", to: SQLBind(report.storedAt.storedMilliseconds))
-                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(CreditQuery.Status.pending.rawValue))
-                .returning("id").all()
-            // Rolls the report back with it: a query that is not pending any more cannot take an answer.
-            guard updated.count == 1 else { throw StoreError.missingReference("queries") }
+            return true
         }
     }
 
