@@ -102,7 +102,7 @@ public struct AppServices: Sendable {
         let policySettings = SQLPolicySettingsRepository(database: database)
         let calendars = SQLHolidayCalendarRepository(database: database)
         let reference = ReferenceCache(versions: SQLReferenceVersionRepository(database: database), organisations: organisations,
-                                       settings: policySettings, calendars: calendars, apps: appRepository)
+                                       settings: policySettings, calendars: calendars, apps: appRepository, userNetworks: userNetworks)
         let policy = PolicyService(settings: policySettings, calendars: calendars, organisations: organisations, auditLog: auditLog, audit: auditTrail,
                                    reference: reference, clock: clock)
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,

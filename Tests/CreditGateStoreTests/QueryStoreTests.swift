@@ -273,6 +273,7 @@ extension StoreSuite {
             })
             #expect(try await moves { try await $0.raw("INSERT INTO client_app_organisations (app_id, organisation_id) VALUES ('app1', \(bind: unit))").run() })
             #expect(try await moves { try await $0.raw("UPDATE client_apps SET status = 'revoked' WHERE id = 'app1'").run() })
+            #expect(try await moves { try await $0.raw("INSERT INTO user_networks (user_id, cidr) VALUES (\(bind: person.id.rawValue), '10.1.2.3/32')").run() })
             // A change rolled back moves nothing.
             await #expect(throws: (any Error).self) {
                 try await first.transaction { connection in

@@ -20,7 +20,7 @@ struct PolicyGate: Sendable {
             admission: admission, subject: subject, purpose: purpose, at: at, clientAddress: clientAddress,
             policy: reference.effectivePolicy(for: unit.id), calendar: reference.calendar,
             queriesTodayByUser: 0, queriesTodayByOrganisation: 0, organisationRegion: unit.regionCode,
-            allowedNetworks: try await networks.networks(of: user.id) + unit.networks
+            allowedNetworks: (reference.userNetworks[user.id] ?? []) + unit.networks
         )
         return countingToday ? try await recounted(facts, user: user.id, unit: unit.id) : facts
     }

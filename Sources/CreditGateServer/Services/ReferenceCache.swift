@@ -3,7 +3,8 @@ import CreditGateStore
 import Synchronization
 
 /// The slowly changing data every query is decided with: the organisation tree with its networks, each unit's own
-/// policy settings, the parsed holiday calendars and the client applications with their units.
+/// policy settings, the parsed holiday calendars, the client applications with their units and each person's bound
+/// addresses.
 public struct ReferenceData: Sendable {
     /// The database's reference version this data was read at (or after).
     let version: Int64
@@ -11,6 +12,7 @@ public struct ReferenceData: Sendable {
     let ownSettings: [Organisation.ID: PolicySettings]
     public let calendar: WorkingCalendar
     let apps: [ClientApp.ID: ClientApp]
+    let userNetworks: [User.ID: [NetworkCIDR]]
 
     /// The policy in force for a unit: its own settings over its parents', over the defaults.
     public func effectivePolicy(for unit: Organisation.ID) -> EffectivePolicy {
@@ -30,16 +32,18 @@ public final class ReferenceCache: Sendable {
     private let settings: any PolicySettingsRepository
     private let calendars: any HolidayCalendarRepository
     private let apps: any ClientAppRepository
+    private let userNetworks: any UserNetworkRepository
     private let held = Mutex<ReferenceData?>(nil)
     private let readings = Readings()
 
     public init(versions: any ReferenceVersionRepository, organisations: any OrganisationRepository, settings: any PolicySettingsRepository,
-                calendars: any HolidayCalendarRepository, apps: any ClientAppRepository) {
+                calendars: any HolidayCalendarRepository, apps: any ClientAppRepository, userNetworks: any UserNetworkRepository) {
         self.versions = versions
         self.organisations = organisations
         self.settings = settings
         self.calendars = calendars
         self.apps = apps
+        self.userNetworks = userNetworks
     }
 
     /// The data as of the database's current reference version.
@@ -56,7 +60,8 @@ public final class ReferenceCache: Sendable {
         let data = ReferenceData(
             version: version, tree: OrganisationTree(try await organisations.all()), ownSettings: try await settings.all(),
             calendar: WorkingCalendar(try await calendars.all().map(\.calendar)),
-            apps: Dictionary(try await apps.all().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            apps: Dictionary(try await apps.all().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
+            userNetworks: try await userNetworks.all()
         )
         held.withLock { current in
             if (current?.version ?? .min) < data.version { current = data }

@@ -1,11 +1,13 @@
 /// The version of the reference data every query decides with — the organisation tree and its networks, each unit's
-/// policy settings, the holiday calendars and the client applications with their units.
+/// policy settings, the holiday calendars, the client applications with their units and each person's bound
+/// addresses.
 ///
 /// Each instance keeps that data in memory and reads only this number on a query; when it has moved, the data is
 /// read again. Triggers move it inside the transaction of any change to those tables, whatever makes the change (a
 /// service, a command, another instance, an operator at the SQL prompt), so that no write path can forget to.
 enum Migration0008ReferenceVersion {
-    static let tables = ["organisations", "organisation_networks", "policy_settings", "holiday_calendars", "client_apps", "client_app_organisations"]
+    static let tables = ["organisations", "organisation_networks", "policy_settings", "holiday_calendars", "client_apps", "client_app_organisations",
+                         "user_networks"]
 
     static let migration = Migration(version: 8, name: "reference_version") { backend in
         var statements = [

@@ -92,6 +92,8 @@ public struct SQLHolidayCalendarRepository: HolidayCalendarRepository {
 /// Each person's bound addresses (绑定IP), queried together with their unit's networks.
 public protocol UserNetworkRepository: Sendable {
     func networks(of user: User.ID) async throws -> [NetworkCIDR]
+    /// Every person's bound addresses.
+    func all() async throws -> [User.ID: [NetworkCIDR]]
     /// Replaces the person's bound addresses.
     func setNetworks(_ networks: [NetworkCIDR], of user: User.ID) async throws
 }
@@ -104,12 +106,21 @@ public struct SQLUserNetworkRepository: UserNetworkRepository {
     }
 
     public func networks(of user: User.ID) async throws -> [NetworkCIDR] {
+        try await load { $0.where("user_id", .equal, SQLBind(user.rawValue)) }[user] ?? []
+    }
+
+    public func all() async throws -> [User.ID: [NetworkCIDR]] {
+        try await load { $0 }
+    }
+
+    private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [User.ID: [NetworkCIDR]] {
         try await database.withConnection { connection in
-            try await connection.select().column("cidr").from("user_networks").where("user_id", .equal, SQLBind(user.rawValue)).orderBy("cidr").all()
-                .map { row in
-                    guard let cidr = NetworkCIDR(try row.decode(column: "cidr", as: String.self)) else { throw StoreError.corruptRow("user_networks") }
-                    return cidr
-                }
+            var networks: [User.ID: [NetworkCIDR]] = [:]
+            for row in try await filter(connection.select().columns("user_id", "cidr").from("user_networks")).orderBy("user_id").orderBy("cidr").all() {
+                guard let cidr = NetworkCIDR(try row.decode(column: "cidr", as: String.self)) else { throw StoreError.corruptRow("user_networks") }
+                networks[User.ID(try row.decode(column: "user_id", as: String.self)), default: []].append(cidr)
+            }
+            return networks
         }
     }
 

@@ -1,7 +1,7 @@
 import SQLKit
 
-/// The version of the reference data (the organisation tree, policy settings, holiday calendars and client
-/// applications). The database's triggers move it with every change to those tables.
+/// The version of the reference data (the organisation tree, policy settings, holiday calendars, client applications
+/// and bound addresses). The database's triggers move it with every change to those tables.
 public protocol ReferenceVersionRepository: Sendable {
     func current() async throws -> Int64
 }
