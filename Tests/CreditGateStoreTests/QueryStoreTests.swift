@@ -167,6 +167,42 @@ extension StoreSuite {
     }
 }
 
+extension StoreSuite {
+    /// The same cap through the audit log's group commit, where many queries are counted in one transaction: two
+    /// instances, 64 decisions at once, never one over the cap, each admitted query recorded with its entry and
+    /// each refused one leaving neither.
+    @Test(arguments: TestBackend.all)
+    func dailyCapsHoldExactlyWhenQueriesAreCountedTogetherWithTheirAuditEntries(_ backend: TestBackend) async throws {
+        try await backend.withTwoInstances { (first: Database, second: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(first)
+            let person = user("E1001", in: organisation)
+            try await SQLUserRepository(database: first).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            let instances = [(SQLQueryRepository(database: first), AuditLogWriter(repository: SQLAuditLogRepository(database: first), logger: logger)),
+                             (SQLQueryRepository(database: second), AuditLogWriter(repository: SQLAuditLogRepository(database: second), logger: logger))]
+            let caps = [DailyCap(scope: "user:\(person.id.rawValue)", day: "2027-01-15", limit: 10),
+                        DailyCap(scope: "organisation:\(organisation.id.rawValue)", day: "2027-01-15", limit: 500)]
+            let indices = try await withThrowingTaskGroup(of: UInt64?.self) { group in
+                for index in 0..<64 {
+                    let (repository, writer) = instances[index % 2]
+                    let query = self.query(by: person)
+                    let event = AuditEvent(kind: .queryDecided, occurredAt: Self.now, actor: nil, clientIP: "10.10.0.1", outcome: .success,
+                                           details: ["query": query.id.rawValue])
+                    group.addTask { try await writer.append(event, with: try repository.recordingCounted(query, against: caps)) }
+                }
+                return try await group.reduce(into: [UInt64?]()) { $0.append($1) }
+            }
+            #expect(indices.compactMap { $0 }.count == 10)
+            let used = try await instances[1].0.usedToday(caps.map(\.scope), day: "2027-01-15")
+            #expect(used[caps[0].scope] == 10 && used[caps[1].scope] == 10)
+            let (recorded, logged) = try await first.withConnection { connection in
+                (try await connection.raw("SELECT COUNT(*) AS n FROM queries").first()?.decode(column: "n", as: Int64.self),
+                 try await connection.raw("SELECT COUNT(*) AS n FROM audit_entries").first()?.decode(column: "n", as: Int64.self))
+            }
+            #expect(recorded == 10 && logged == 10)
+        }
+    }
+}
+
 /// Exception requests (授权查询): decided once, used once even when two queries race for the approval, given back
 /// when the query that took it never came to be, and watched by a version that moves with every change.
 extension StoreSuite {

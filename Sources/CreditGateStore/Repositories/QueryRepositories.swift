@@ -177,42 +177,72 @@ public struct SQLQueryRepository: QueryRepository {
     }
 
     public func recording(_ query: CreditQuery) -> AuditedWrite {
-        AuditedWrite { connection in
-            try await insert(query, on: connection)
-            return true
+        AuditedWrite(RecordedQuery(query: query)) { recorded, connection in
+            try await insert(recorded.map(\.query), on: connection)
+            return recorded.map { _ in true }
         }
     }
 
-    private func insert(_ query: CreditQuery, on connection: any SQLDatabase) async throws {
-        try await connection.insert(into: "queries").columns(Self.columns)
-            .values(SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
-                    SQLBind(query.channel.rawValue), SQLBind(query.clientAppID?.rawValue), SQLBind(query.subject.type.rawValue),
-                    SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
-                    SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds), SQLBind(query.status.rawValue),
-                    SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
-                    SQLBind(query.reportID?.rawValue), SQLBind(query.exceptionID?.rawValue),
-                    SQLBind(query.policyDecision))
-            .run()
+    /// A query recorded as it is, with the audit entry of its decision.
+    struct RecordedQuery: Sendable {
+        let query: CreditQuery
+    }
+
+    /// A query counted against its caps, then recorded, with the audit entry of its decision.
+    struct CountedQuery: Sendable {
+        let query: CreditQuery
+        /// In the order of their counters, no counter twice.
+        let caps: [DailyCap]
+    }
+
+    /// A report stored and its query marked answered, with the audit entry of the answer.
+    struct Answer: Sendable {
+        let id: CreditQuery.ID
+        let report: StoredReport
+    }
+
+    /// One multi-row insert for any number of queries.
+    private func insert(_ queries: [CreditQuery], on connection: any SQLDatabase) async throws {
+        guard !queries.isEmpty else { return }
+        var insert = connection.insert(into: "queries").columns(Self.columns)
+        for query in queries {
+            insert = insert.values(
+                SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
+                SQLBind(query.channel.rawValue), SQLBind(query.clientAppID?.rawValue), SQLBind(query.subject.type.rawValue),
+                SQLBind(query.subject.number), SQLBind(query.subjectName), SQLBind(query.purpose.code), SQLBind(query.consentID?.rawValue),
+                SQLBind(query.procedure?.rawValue), SQLBind(query.specialCaseID?.rawValue), SQLBind(query.clientIP), SQLBind(query.requestedAt.storedMilliseconds),
+                SQLBind(query.status.rawValue), SQLBind(Self.encode(query.reasons)), SQLBind(query.failure?.rawValue), SQLBind(query.answeredAt?.storedMilliseconds),
+                SQLBind(query.reportID?.rawValue), SQLBind(query.exceptionID?.rawValue), SQLBind(query.policyDecision)
+            )
+        }
+        try await insert.run()
+    }
+
+    /// One multi-row insert for any number of reports, each with the query it answers.
+    private func insert(_ reports: [(query: CreditQuery.ID, report: StoredReport)], on connection: any SQLDatabase) async throws {
+        guard !reports.isEmpty else { return }
+        var insert = connection.insert(into: "reports")
+            .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
+        for (query, report) in reports {
+            insert = insert.values(SQLBind(report.id.rawValue), SQLBind(query.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
+                                   SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
+                                   SQLBind(report.envelope.ciphertext.base64EncodedString()), SQLBind(report.storedAt.storedMilliseconds))
+        }
+        try await insert.run()
     }
 
     public func recordAnswered(_ items: [(query: CreditQuery, report: StoredReport)]) async throws {
         for start in stride(from: 0, to: items.count, by: 1000) {
+            let chunk = items[start..<min(start + 1000, items.count)]
             try await database.transaction { connection in
-                for (query, report) in items[start..<min(start + 1000, items.count)] {
+                try await insert(chunk.map { query, report in
                     var answered = query
                     answered.status = .answered
                     answered.answeredAt = report.storedAt
-                    answered.reportID = nil
-                    try await insert(answered, on: connection)
-                    try await connection.insert(into: "reports")
-                        .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
-                        .values(SQLBind(report.id.rawValue), SQLBind(query.id.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
-                                SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
-                                SQLBind(report.envelope.ciphertext.base64EncodedString()), SQLBind(report.storedAt.storedMilliseconds))
-                        .run()
-                    try await connection.update("queries").set("report_id", to: SQLBind(report.id.rawValue))
-                        .where("id", .equal, SQLBind(query.id.rawValue)).run()
-                }
+                    answered.reportID = report.id
+                    return answered
+                }, on: connection)
+                try await insert(chunk.map { ($0.query.id, $0.report) }, on: connection)
             }
         }
     }
@@ -231,42 +261,56 @@ public struct SQLQueryRepository: QueryRepository {
     }
 
     public func recordingCounted(_ query: CreditQuery, against caps: [DailyCap]) throws -> AuditedWrite {
-        // Always the same order of counters, so two transactions never wait on each other in a circle; a query is
-        // counted once per counter, and never recorded uncounted.
+        // Always the same order of counters; a query is counted once per counter, and never recorded uncounted.
         let ordered = caps.sorted { ($0.scope, $0.day) < ($1.scope, $1.day) }
         guard !ordered.isEmpty, Set(ordered.map { "\($0.scope)|\($0.day)" }).count == ordered.count else {
             throw InvalidCounters()
         }
-        return AuditedWrite { connection in
-            guard ordered.allSatisfy({ $0.limit > 0 }) else { return false }
-            // One statement takes a place in every counter: a new row starts at one, an existing one moves on only
-            // while it is below its cap. The row locks of this upsert are what serialise two instances; a counter at
-            // its cap returns no row.
-            var values: [any SQLExpression] = []
-            var limits: [any SQLExpression] = []
-            for cap in ordered {
-                values.append(SQLGroupExpression([SQLBind(cap.scope), SQLBind(cap.day), SQLLiteral.numeric("1")] as [any SQLExpression]))
-                limits.append(SQLQueryString("WHEN daily_query_counts.scope = \(bind: cap.scope) AND daily_query_counts.day = \(bind: cap.day) THEN \(bind: Int64(cap.limit))"))
-            }
-            let counted = try await connection.raw("""
-                INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(values))
-                ON CONFLICT (scope, day) DO UPDATE SET used = daily_query_counts.used + 1
-                WHERE daily_query_counts.used < CASE \(SQLList(limits, separator: SQLRaw(" "))) END
-                RETURNING scope, day
-                """).all()
-            guard counted.count == ordered.count else {
-                // Gives back the places this statement took, inside the same transaction: nothing changed.
-                for row in counted {
-                    try await connection.raw("""
-                        UPDATE daily_query_counts SET used = used - 1
-                        WHERE scope = \(bind: try row.decode(column: "scope", as: String.self)) AND day = \(bind: try row.decode(column: "day", as: String.self))
-                        """).run()
-                }
-                return false
-            }
-            try await insert(query, on: connection)
-            return true
+        return AuditedWrite(CountedQuery(query: query, caps: ordered)) { counted, connection in
+            try await count(counted, on: connection)
         }
+    }
+
+    /// Counts each query against its caps, in order, and records the ones every counter still had room for: a
+    /// query fits when each of its counters is below its cap, and then takes a place in each. The counters are
+    /// locked until commit (on PostgreSQL by the rows, on SQLite by the write lock), so two instances cannot both
+    /// take the last place (R-21). Four statements, however many queries.
+    private func count(_ items: [CountedQuery], on connection: any SQLDatabase) async throws -> [Bool] {
+        struct Counter: Hashable, Comparable {
+            let scope: String
+            let day: String
+            static func < (left: Counter, right: Counter) -> Bool { (left.scope, left.day) < (right.scope, right.day) }
+        }
+        let counters = Set(items.flatMap { $0.caps.map { Counter(scope: $0.scope, day: $0.day) } }).sorted()
+        guard !counters.isEmpty else { return items.map { _ in false } }
+        let rows = counters.map { SQLGroupExpression([SQLBind($0.scope), SQLBind($0.day), SQLLiteral.numeric("0")] as [any SQLExpression]) }
+        try await connection.raw("INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(rows)) ON CONFLICT (scope, day) DO NOTHING").run()
+        let matching = SQLList(counters.map { SQLQueryString("(scope = \(bind: $0.scope) AND day = \(bind: $0.day))") }, separator: SQLRaw(" OR "))
+        let lock = database.backend == .postgres ? " FOR UPDATE" : ""
+        var used: [Counter: Int64] = [:]
+        for row in try await connection.raw("SELECT scope, day, used FROM daily_query_counts WHERE \(matching)\(unsafeRaw: lock)").all() {
+            used[Counter(scope: try row.decode(column: "scope", as: String.self), day: try row.decode(column: "day", as: String.self))] =
+                try row.decode(column: "used", as: Int64.self)
+        }
+        var admitted: [Bool] = []
+        for item in items {
+            let fits = item.caps.allSatisfy { cap in
+                cap.limit > 0 && (used[Counter(scope: cap.scope, day: cap.day)] ?? Int64.max) < Int64(cap.limit)
+            }
+            if fits {
+                for cap in item.caps { used[Counter(scope: cap.scope, day: cap.day), default: 0] += 1 }
+            }
+            admitted.append(fits)
+        }
+        guard admitted.contains(true) else { return admitted }
+        let taken = Set(zip(items, admitted).filter(\.1).flatMap { item, _ in item.caps.map { Counter(scope: $0.scope, day: $0.day) } }).sorted()
+        let values = SQLList(taken.map { counter in
+            SQLQueryString("WHEN scope = \(bind: counter.scope) AND day = \(bind: counter.day) THEN \(bind: used[counter] ?? 0)")
+        }, separator: SQLRaw(" "))
+        let changed = SQLList(taken.map { SQLQueryString("(scope = \(bind: $0.scope) AND day = \(bind: $0.day))") }, separator: SQLRaw(" OR "))
+        try await connection.raw("UPDATE daily_query_counts SET used = CASE \(values) END WHERE \(changed)").run()
+        try await insert(zip(items, admitted).filter(\.1).map(\.0.query), on: connection)
+        return admitted
     }
 
     public func usedToday(_ scopes: [String], day: String) async throws -> [String: Int] {
@@ -299,21 +343,31 @@ public struct SQLQueryRepository: QueryRepository {
     }
 
     public func answering(_ id: CreditQuery.ID, report: StoredReport) -> AuditedWrite {
-        AuditedWrite { connection in
-            let updated = try await connection.update("queries")
-                .set("status", to: SQLBind(CreditQuery.Status.answered.rawValue)).set("report_id", to: SQLBind(report.id.rawValue))
-                .set("answered_at", to: SQLBind(report.storedAt.storedMilliseconds))
-                .where("id", .equal, SQLBind(id.rawValue)).where("status", .equal, SQLBind(CreditQuery.Status.pending.rawValue))
-                .returning("id").all()
-            guard updated.count == 1 else { return false }
-            try await connection.insert(into: "reports")
-                .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
-                .values(SQLBind(report.id.rawValue), SQLBind(id.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
-                        SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
-                        SQLBind(report.envelope.ciphertext.base64EncodedString()), SQLBind(report.storedAt.storedMilliseconds))
-                .run()
-            return true
+        AuditedWrite(Answer(id: id, report: report)) { answers, connection in
+            try await store(answers, on: connection)
         }
+    }
+
+    /// Marks every query still pending answered with its report, in one update, and stores the reports of those it
+    /// marked, in one insert; a query no longer pending (or answered twice in one batch) takes no report.
+    private func store(_ answers: [Answer], on connection: any SQLDatabase) async throws -> [Bool] {
+        var seen: Set<String> = []
+        let distinct = answers.filter { seen.insert($0.id.rawValue).inserted }
+        guard !distinct.isEmpty else { return answers.map { _ in false } }
+        let reportIDs = SQLList(distinct.map { SQLQueryString("WHEN \(bind: $0.id.rawValue) THEN \(bind: $0.report.id.rawValue)") }, separator: SQLRaw(" "))
+        let times = SQLList(distinct.map { SQLQueryString("WHEN \(bind: $0.id.rawValue) THEN \(bind: $0.report.storedAt.storedMilliseconds)") },
+                            separator: SQLRaw(" "))
+        let marked = Set(try await connection.raw("""
+            UPDATE queries SET status = \(bind: CreditQuery.Status.answered.rawValue), report_id = CASE id \(reportIDs) END,
+                answered_at = CASE id \(times) END
+            WHERE status = \(bind: CreditQuery.Status.pending.rawValue) AND id IN \(SQLBind.group(distinct.map(\.id.rawValue)))
+            RETURNING id
+            """).all().map { try $0.decode(column: "id", as: String.self) })
+        var stored: Set<String> = []
+        let storing = distinct.filter { marked.contains($0.id.rawValue) }
+        try await insert(storing.map { ($0.id, $0.report) }, on: connection)
+        for answer in storing { stored.insert(answer.report.id.rawValue) }
+        return answers.map { stored.contains($0.report.id.rawValue) }
     }
 
     public func query(_ id: CreditQuery.ID) async throws -> CreditQuery? {
