@@ -98,7 +98,27 @@ public protocol CreditBureau: Sendable {
     /// by every lender who reads the report later; and a timeout does not tell whether the bureau recorded the query
     /// before the answer was lost. An automatic retry could therefore put a second record on the subject's report for
     /// one decision. Whether to ask again is a person's decision, taken after checking what happened, never automatic.
-    func fetchReport(_ request: BureauRequest) async throws -> CreditReport
+    func fetchAnswer(_ request: BureauRequest) async throws -> BureauAnswer
+}
+
+extension CreditBureau {
+    /// The report alone.
+    public func fetchReport(_ request: BureauRequest) async throws -> CreditReport {
+        try await fetchAnswer(request).report
+    }
+}
+
+/// A report and the document it was read from: the report in CreditGate's stored form (``CreditReport`` as JSON,
+/// keys sorted, dates in ISO 8601) exactly as the connector received or wrote it. The gateway seals these bytes as
+/// they are, so that what is kept is what came back, and is not encoded a second time.
+public struct BureauAnswer: Sendable {
+    public let report: CreditReport
+    public let document: Data
+
+    public init(report: CreditReport, document: Data) {
+        self.report = report
+        self.document = document
+    }
 }
 
 /// A report as the bureau returned it, before CreditGate encrypts and stores it: the structure of the PBoC

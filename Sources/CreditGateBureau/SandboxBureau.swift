@@ -61,9 +61,9 @@ public struct SandboxBureau: CreditBureau {
         self.clock = clock
     }
 
-    public func fetchReport(_ request: BureauRequest) async throws -> CreditReport {
+    public func fetchAnswer(_ request: BureauRequest) async throws -> BureauAnswer {
         let deadline = behaviour.timeout
-        return try await withThrowingTaskGroup(of: CreditReport.self) { group in
+        return try await withThrowingTaskGroup(of: BureauAnswer.self) { group in
             group.addTask { try await answer(request) }
             group.addTask {
                 try await Task.sleep(for: deadline)
@@ -71,13 +71,13 @@ public struct SandboxBureau: CreditBureau {
             }
             // Whichever finishes first decides; the other is cancelled (a cancelled sleep ends at once).
             defer { group.cancelAll() }
-            guard let report = try await group.next() else { throw BureauError.timedOut }
-            return report
+            guard let answer = try await group.next() else { throw BureauError.timedOut }
+            return answer
         }
     }
 
     /// The bureau's side: wait, apply the fault, write the report and send it over the wire (as JSON).
-    private func answer(_ request: BureauRequest) async throws -> CreditReport {
+    private func answer(_ request: BureauRequest) async throws -> BureauAnswer {
         if behaviour.latency > .zero {
             try await Task.sleep(for: behaviour.latency)
         }
@@ -111,7 +111,7 @@ public struct SandboxBureau: CreditBureau {
         if behaviour.fault == .malformed {
             wire = Data(wire.prefix(wire.count / 2))
         }
-        return try Self.decode(wire)
+        return BureauAnswer(report: try Self.decode(wire), document: wire)
     }
 
     /// The report as the bureau would write it for this request.

@@ -276,9 +276,9 @@ public struct QueryService: Sendable {
         // One call, never repeated by the gateway: every request that reaches the bureau becomes a query record on
         // the subject's report, seen by every later lender, and a timeout does not say whether the bureau recorded
         // it. Whether to ask again is a person's decision, made after checking — never an automatic retry.
-        let report: CreditReport
+        let answer: BureauAnswer
         do {
-            report = try await bureau.fetchReport(bureauRequest)
+            answer = try await bureau.fetchAnswer(bureauRequest)
         } catch {
             let failure = Self.failure(of: error)
             try await recordFailure(failure, of: query, by: actor, app: app, subjectHash: subjectHash, clientIP: clientIP)
@@ -289,15 +289,15 @@ public struct QueryService: Sendable {
         do {
             let reportID = StoredReport.ID.random()
             stored = StoredReport(
-                id: reportID, queryID: query.id, kind: subject.type.subjectKind, reportNumber: report.reportNumber,
-                envelope: try sealer.seal(try Self.encoder.encode(report), binding: StoredReport.binding(reportID)), storedAt: clock()
+                id: reportID, queryID: query.id, kind: subject.type.subjectKind, reportNumber: answer.report.reportNumber,
+                envelope: try sealer.seal(answer.document, binding: StoredReport.binding(reportID)), storedAt: clock()
             )
             // The answer's entry and the stored report are written together; the query was pending since its
             // decision and nothing else answers it, so the write cannot decline unless something is badly wrong.
             let answered = try await audit.record(AuditEvent(
                 kind: .queryAnswered, occurredAt: stored.storedAt, actor: .init(actor.user), clientIP: clientIP, clientApp: app?.id.rawValue,
                 subjectHash: subjectHash, consentID: consent?.id.rawValue, purposeCode: purpose.code, outcome: .success,
-                details: ["query": query.id.rawValue, "report": reportID.rawValue, "report_number": report.reportNumber, "bureau": bureau.name]
+                details: ["query": query.id.rawValue, "report": reportID.rawValue, "report_number": answer.report.reportNumber, "bureau": bureau.name]
             ), with: queries.answering(query.id, report: stored))
             guard answered != nil else { throw StoreError.missingReference("queries") }
         } catch {
