@@ -196,11 +196,17 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 if positions[write.kind] == nil { kinds.append(write.kind) }
                 positions[write.kind, default: []].append(position)
             }
+            // Kinds touch tables of their own: their statements go out together, not one kind after another.
+            let outcomes = try await withThrowingTaskGroup(of: (String, [Bool]).self) { group in
+                for kind in kinds {
+                    let writes = (positions[kind] ?? []).compactMap { entries[$0].write }
+                    group.addTask { (kind, try await writes[0].together(writes.map(\.payload), connection)) }
+                }
+                return try await group.reduce(into: [String: [Bool]]()) { $0[$1.0] = $1.1 }
+            }
             for kind in kinds {
                 let group = positions[kind] ?? []
-                let writes = group.compactMap { entries[$0].write }
-                let written = try await writes[0].together(writes.map(\.payload), connection)
-                guard written.count == group.count else { throw StoreError.corruptRow("audited writes of \(kind)") }
+                guard let written = outcomes[kind], written.count == group.count else { throw StoreError.corruptRow("audited writes of \(kind)") }
                 for (position, done) in zip(group, written) where !done {
                     wanted[position] = false
                 }
@@ -213,42 +219,52 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             }
             let entries = zip(entries, wanted).filter(\.1).map(\.0)
             guard !entries.isEmpty else { return indices }
-            var newNodes: [(NodeID, TreeHash)] = []
-            // One multi-row insert per batch: a batch is one statement and one commit, however many entries it holds.
-            var insert = connection.insert(into: "audit_entries").columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
+            var rows: [(index: Int64, leaf: String, leafHash: String, kind: String, occurredAt: Int64, actorUserID: String?)] = []
+            var newNodes: [(level: Int, index: Int64, hash: String)] = []
             for (offset, entry) in entries.enumerated() {
                 let index = start + UInt64(offset)
                 let leafHash = MerkleHasher.leafHash(entry.leaf)
                 known[NodeID(level: 0, index: index)] = leafHash
-                insert = insert.values(SQLBind(Int64(index)), SQLBind(String(decoding: entry.leaf, as: UTF8.self)), SQLBind(leafHash.hex),
-                                       SQLBind(entry.kind), SQLBind(entry.occurredAt), SQLBind(entry.actorUserID))
+                rows.append((Int64(index), String(decoding: entry.leaf, as: UTF8.self), leafHash.hex, entry.kind, entry.occurredAt, entry.actorUserID))
                 for node in MerkleRanges.completedNodes(byAppendingLeafAt: index) {
                     let left = NodeID(level: node.level - 1, index: node.index * 2)
                     let right = NodeID(level: node.level - 1, index: node.index * 2 + 1)
                     guard let l = known[left], let r = known[right] else { throw StoreError.corruptRow("audit_nodes") }
                     let hash = MerkleHasher.nodeHash(l, r)
                     known[node] = hash
-                    newNodes.append((node, hash))
+                    newNodes.append((node.level, Int64(node.index), hash.hex))
                 }
-            }
-            try await insert.run()
-            if !newNodes.isEmpty {
-                var insert = connection.insert(into: "audit_nodes").columns("level", "idx", "hash")
-                for (node, hash) in newNodes {
-                    insert = insert.values(SQLBind(node.level), SQLBind(Int64(node.index)), SQLBind(hash.hex))
-                }
-                try await insert.run()
             }
             let end = start + UInt64(entries.count)
             let edge = try MerkleRanges.perfectSubtrees(0..<end).map { node in
                 guard let hash = known[node] else { throw StoreError.corruptRow("audit_nodes (edge)") }
                 return hash
             }
-            try await connection.update("audit_log_state")
+            // The entries (one multi-row insert however many a batch holds), the completed nodes and the new size are
+            // independent of each other: the three statements go out together, and the commit waits for all three.
+            let (entryRows, nodeRows, edgeText) = (rows, newNodes, Self.encodeEdge(edge))
+            async let entriesWritten: Void = {
+                var insert = connection.insert(into: "audit_entries").columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
+                for row in entryRows {
+                    insert = insert.values(SQLBind(row.index), SQLBind(row.leaf), SQLBind(row.leafHash), SQLBind(row.kind), SQLBind(row.occurredAt),
+                                           SQLBind(row.actorUserID))
+                }
+                try await insert.run()
+            }()
+            async let nodesWritten: Void = {
+                guard !nodeRows.isEmpty else { return }
+                var insert = connection.insert(into: "audit_nodes").columns("level", "idx", "hash")
+                for node in nodeRows {
+                    insert = insert.values(SQLBind(node.level), SQLBind(node.index), SQLBind(node.hash))
+                }
+                try await insert.run()
+            }()
+            async let sizeWritten: Void = connection.update("audit_log_state")
                 .set("size", to: SQLBind(Int64(end)))
-                .set("edge", to: SQLBind(Self.encodeEdge(edge)))
+                .set("edge", to: SQLBind(edgeText))
                 .where("id", .equal, SQLBind(1))
                 .run()
+            _ = try await (entriesWritten, nodesWritten, sizeWritten)
             return indices
         }
     }

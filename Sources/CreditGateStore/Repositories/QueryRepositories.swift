@@ -274,7 +274,7 @@ public struct SQLQueryRepository: QueryRepository {
     /// Counts each query against its caps, in order, and records the ones every counter still had room for: a
     /// query fits when each of its counters is below its cap, and then takes a place in each. The counters are
     /// locked until commit (on PostgreSQL by the rows, on SQLite by the write lock), so two instances cannot both
-    /// take the last place (R-21). Four statements, however many queries.
+    /// take the last place (R-21). Three statements, however many queries.
     private func count(_ items: [CountedQuery], on connection: any SQLDatabase) async throws -> [Bool] {
         struct Counter: Hashable, Comparable {
             let scope: String
@@ -283,12 +283,15 @@ public struct SQLQueryRepository: QueryRepository {
         }
         let counters = Set(items.flatMap { $0.caps.map { Counter(scope: $0.scope, day: $0.day) } }).sorted()
         guard !counters.isEmpty else { return items.map { _ in false } }
+        // Every counter the batch touches, created at zero if new, read and locked in one statement (the no-op update
+        // of an existing row locks it and returns it).
         let rows = counters.map { SQLGroupExpression([SQLBind($0.scope), SQLBind($0.day), SQLLiteral.numeric("0")] as [any SQLExpression]) }
-        try await connection.raw("INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(rows)) ON CONFLICT (scope, day) DO NOTHING").run()
-        let matching = SQLList(counters.map { SQLQueryString("(scope = \(bind: $0.scope) AND day = \(bind: $0.day))") }, separator: SQLRaw(" OR "))
-        let lock = database.backend == .postgres ? " FOR UPDATE" : ""
         var used: [Counter: Int64] = [:]
-        for row in try await connection.raw("SELECT scope, day, used FROM daily_query_counts WHERE \(matching)\(unsafeRaw: lock)").all() {
+        for row in try await connection.raw("""
+            INSERT INTO daily_query_counts (scope, day, used) VALUES \(SQLList(rows))
+            ON CONFLICT (scope, day) DO UPDATE SET used = daily_query_counts.used
+            RETURNING scope, day, used
+            """).all() {
             used[Counter(scope: try row.decode(column: "scope", as: String.self), day: try row.decode(column: "day", as: String.self))] =
                 try row.decode(column: "used", as: Int64.self)
         }
@@ -308,8 +311,10 @@ public struct SQLQueryRepository: QueryRepository {
             SQLQueryString("WHEN scope = \(bind: counter.scope) AND day = \(bind: counter.day) THEN \(bind: used[counter] ?? 0)")
         }, separator: SQLRaw(" "))
         let changed = SQLList(taken.map { SQLQueryString("(scope = \(bind: $0.scope) AND day = \(bind: $0.day))") }, separator: SQLRaw(" OR "))
-        try await connection.raw("UPDATE daily_query_counts SET used = CASE \(values) END WHERE \(changed)").run()
-        try await insert(zip(items, admitted).filter(\.1).map(\.0.query), on: connection)
+        // The counters and the queries are apart: both statements go out together.
+        async let counted: Void = connection.raw("UPDATE daily_query_counts SET used = CASE \(values) END WHERE \(changed)").run()
+        async let recorded: Void = insert(zip(items, admitted).filter(\.1).map(\.0.query), on: connection)
+        _ = try await (counted, recorded)
         return admitted
     }
 
