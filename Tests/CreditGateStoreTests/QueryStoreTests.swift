@@ -203,6 +203,37 @@ extension StoreSuite {
     }
 }
 
+extension StoreSuite {
+    /// A batch may count hundreds of queries against more than a thousand counters: still three statements, within
+    /// what each engine takes in one statement.
+    @Test(arguments: TestBackend.all)
+    func aLargeBatchOfQueriesIsCountedInOneGo(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let person = user("E1001", in: organisation)
+            try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            let repository = SQLQueryRepository(database: database)
+            let unit = DailyCap(scope: "organisation:\(organisation.id.rawValue)", day: "2027-01-15", limit: 590)
+            let writes = try (0..<600).map { number in
+                try repository.recordingCounted(query(by: person), against: [
+                    DailyCap(scope: "user:\(number)", day: "2027-01-15", limit: 1), DailyCap(scope: "desk:\(number)", day: "2027-01-15", limit: 5), unit,
+                ])
+            }
+            let written = try await database.transaction { connection in
+                try await writes[0].together(writes.map(\.payload), connection)
+            }
+            // The unit's cap of 590 admits the first 590 in order; the rest change nothing.
+            #expect(written == (0..<600).map { $0 < 590 })
+            let (counters, used, recorded) = try await database.withConnection { connection in
+                (try await connection.raw("SELECT COUNT(*) AS n FROM daily_query_counts").first()?.decode(column: "n", as: Int64.self),
+                 try await connection.raw("SELECT CAST(SUM(used) AS BIGINT) AS n FROM daily_query_counts WHERE scope LIKE 'user:%'").first()?.decode(column: "n", as: Int64.self),
+                 try await connection.raw("SELECT COUNT(*) AS n FROM queries").first()?.decode(column: "n", as: Int64.self))
+            }
+            #expect(counters == 1201 && used == 590 && recorded == 590)
+        }
+    }
+}
+
 /// Exception requests (授权查询): decided once, used once even when two queries race for the approval, given back
 /// when the query that took it never came to be, and watched by a version that moves with every change.
 extension StoreSuite {

@@ -7,8 +7,9 @@ import Logging
 /// One query, end to end: validate → admit (consent, user, application) → record the decision
 /// in the audit log → call the bureau → store the report encrypted → record the answer.
 ///
-/// Every attempt that names a valid subject leaves a query record and audit events, allowed or refused. The answer
-/// never carries the report: it says where the querier may see it.
+/// Every attempt that names a valid subject leaves a query record and audit events, allowed or refused, written
+/// together; when the audit log cannot take them, nothing is recorded and nothing goes out. The answer never carries
+/// the report: it says where the querier may see it.
 public struct QueryService: Sendable {
     let queries: any QueryRepository
     let consents: any ConsentRepository
@@ -222,42 +223,40 @@ public struct QueryService: Sendable {
             )
         }
         // The decision is durable in the log before the bureau is asked, in the transaction that records the query:
-        // both are written or neither (if the log cannot take them, nothing goes out and whatever the query took is
-        // given back). An admitted query also takes its places in today's counters there (R-21: caps exact under
-        // concurrency); when a concurrent query took the last place, nothing is written and this one is refused.
+        // both are written or neither. An admitted query also takes its places in today's counters there (R-21: caps
+        // exact under concurrency); when a concurrent query took the last place, nothing is written and this one is
+        // refused. If the log cannot take the decision, nothing goes out, and a case or approval taken for the query
+        // stays taken (fail closed): a commit that failed may still have happened, and what it recorded must not be
+        // usable a second time.
         var decisionIndex: UInt64?
-        do {
-            if decision == .allow {
-                let caps = PolicyGate.caps(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
-                decisionIndex = try await audit.record(decided(query, decision, exception: consumedException),
-                                                       with: try queries.recordingCounted(query, against: caps))
-                if decisionIndex == nil {
-                    await giveBack()
-                    consumedCase = nil
-                    consumedException = nil
-                    // Lost the last place to a concurrent query: the engine decides again on the counters as they are
-                    // now. Whatever an approval excepted was given back with it, so every rule counts. Counters only
-                    // grow within a day; should they show room after all, the query is still not made (deny on doubt).
-                    decision = PolicyEngine.decide(try await gate.recounted(evaluation.facts, user: actor.user.id, unit: evaluation.unit.id))
-                    if decision == .allow {
-                        let cap = String(evaluation.facts.policy.userDailyCap)
-                        decision = .block([PolicyReason(reason: QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: ["used": cap, "cap": cap]),
-                                                        exceptable: false)])
-                    }
-                    query = CreditQuery(
-                        id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
-                        subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
-                        specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: decision.reasons.map(\.reason),
-                        policyDecision: decision.code
-                    )
+        if decision == .allow {
+            let caps = PolicyGate.caps(user: actor.user.id, unit: evaluation.unit.id, policy: evaluation.facts.policy, at: now, excepted: excepted)
+            decisionIndex = try await audit.record(decided(query, decision, exception: consumedException),
+                                                   with: try queries.recordingCounted(query, against: caps))
+            if decisionIndex == nil {
+                await giveBack()
+                consumedCase = nil
+                consumedException = nil
+                // Lost the last place to a concurrent query: the engine decides again on the counters as they are
+                // now. Whatever an approval excepted was given back with it, so every rule counts. Counters only
+                // grow within a day; should they show room after all, the query is still not made (deny on doubt).
+                let recounted = try await gate.recounted(evaluation.facts, user: actor.user.id, unit: evaluation.unit.id)
+                decision = PolicyEngine.decide(recounted)
+                if decision == .allow {
+                    decision = .block([PolicyReason(reason: QueryRefusalReason(code: PolicyRule.dailyCapUser.rawValue, facts: [
+                        "used": String(recounted.queriesTodayByUser), "cap": String(recounted.policy.userDailyCap),
+                    ]), exceptable: false)])
                 }
+                query = CreditQuery(
+                    id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
+                    subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
+                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: decision.reasons.map(\.reason),
+                    policyDecision: decision.code
+                )
             }
-            if decision != .allow {
-                decisionIndex = try await audit.record(decided(query, decision, exception: nil), with: queries.recording(query))
-            }
-        } catch {
-            await giveBack()
-            throw error
+        }
+        if decision != .allow {
+            decisionIndex = try await audit.record(decided(query, decision, exception: nil), with: queries.recording(query))
         }
         guard let decisionIndex else {
             // Recording a refusal never declines; should it, nothing was written and nothing goes out.

@@ -25,7 +25,7 @@ public struct ReferenceData: Sendable {
 /// Each use reads the reference version, which the database's triggers move with every change to those tables
 /// (migration 8), in this instance or another. An unchanged version serves the data held; a moved one reads the
 /// data again before anything is decided with it, so a revoked application or a changed cap takes effect with the
-/// next query, exactly as without the cache. Concurrent queries that find the version moved share one reading.
+/// next query, exactly as without the cache. Concurrent queries that find the same new version share one reading.
 public final class ReferenceCache: Sendable {
     private let versions: any ReferenceVersionRepository
     private let organisations: any OrganisationRepository
@@ -49,8 +49,10 @@ public final class ReferenceCache: Sendable {
     /// The data as of the database's current reference version.
     public func current() async throws -> ReferenceData {
         let version = try await versions.current()
-        if let data = held.withLock({ $0 }), data.version >= version { return data }
-        return try await readings.read(atLeast: version) { try await self.read() }
+        // Equal, not at least: a database restored to an earlier state has an earlier version, and the data held
+        // from before must not outlive it.
+        if let data = held.withLock({ $0 }), data.version == version { return data }
+        return try await readings.read(version) { try await self.read() }
     }
 
     /// Reads the version first and the tables after it: a change landing in between is then in the data but not in
@@ -63,9 +65,8 @@ public final class ReferenceCache: Sendable {
             apps: Dictionary(try await apps.all().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
             userNetworks: try await userNetworks.all()
         )
-        held.withLock { current in
-            if (current?.version ?? .min) < data.version { current = data }
-        }
+        // The latest reading is held; should an older one land after it, the next version check reads again.
+        held.withLock { $0 = data }
         return data
     }
 
@@ -74,8 +75,8 @@ public final class ReferenceCache: Sendable {
     private actor Readings {
         private var inFlight: (version: Int64, task: Task<ReferenceData, any Error>)?
 
-        func read(atLeast version: Int64, _ body: @escaping @Sendable () async throws -> ReferenceData) async throws -> ReferenceData {
-            if let inFlight, inFlight.version >= version { return try await inFlight.task.value }
+        func read(_ version: Int64, _ body: @escaping @Sendable () async throws -> ReferenceData) async throws -> ReferenceData {
+            if let inFlight, inFlight.version == version { return try await inFlight.task.value }
             let task = Task { try await body() }
             inFlight = (version, task)
             defer { if inFlight?.task == task { inFlight = nil } }

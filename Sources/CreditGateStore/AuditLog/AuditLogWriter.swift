@@ -83,11 +83,14 @@ public actor AuditLogWriter {
             guard !batch.isEmpty else { break }
             do {
                 try await commit(batch)
-            } catch where batch.count > 1 && batch.contains(where: { $0.entry.write != nil }) {
-                // One entry's write may have failed the whole batch: each is tried again alone, so that only the
-                // entries that cannot be written fail. The log is healthy if any of them could be written.
+            } catch let failure as AuditedWriteFailed where batch.count > 1 {
+                // One entry's rows could not be written, before anything was committed: each entry is tried again
+                // alone, so that only those whose rows cannot be written fail. Any other failure (the lock, the
+                // commit, the disk) is the log's and fails the batch: a commit that failed may still have happened,
+                // and trying again could write its entries twice.
                 var committed = false
-                for item in batch {
+                // A caller that gave up before its entry was claimed has its answer: its entry is not tried again.
+                for item in batch where !item.reply.isAnswered {
                     do {
                         try await commit([item])
                         committed = true
@@ -95,7 +98,8 @@ public actor AuditLogWriter {
                         fail([item], error)
                     }
                 }
-                failedSinceLastSuccess = !committed
+                if committed { failedSinceLastSuccess = false }
+                logger.warning("audit batch retried entry by entry", metadata: ["entries": "\(batch.count)", "error": "\(String(reflecting: type(of: failure.underlying)))"])
             } catch {
                 fail(batch, error)
             }

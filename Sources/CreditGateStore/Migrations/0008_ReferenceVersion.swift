@@ -29,7 +29,8 @@ enum Migration0008ReferenceVersion {
             statements.append("""
                 CREATE FUNCTION move_reference_version() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    UPDATE reference_version SET version = version + 1 WHERE id = 1;
+                    -- The version beside the changed table, whatever the changing session's search path.
+                    EXECUTE format('UPDATE %I.reference_version SET version = version + 1 WHERE id = 1', TG_TABLE_SCHEMA);
                     RETURN NULL;
                 END
                 $$

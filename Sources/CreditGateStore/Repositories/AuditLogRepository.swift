@@ -62,6 +62,12 @@ public struct AuditedWrite: Sendable {
     }
 }
 
+/// The rows an entry records could not be written, so nothing of its batch was committed: the writer may try the
+/// batch's entries again one by one.
+struct AuditedWriteFailed: Error {
+    let underlying: any Error
+}
+
 /// An entry as stored. `leaf` is `nil` once erased.
 public struct StoredAuditEntry: Sendable, Equatable {
     public let index: UInt64
@@ -196,11 +202,17 @@ public struct SQLAuditLogRepository: AuditLogRepository {
                 if positions[write.kind] == nil { kinds.append(write.kind) }
                 positions[write.kind, default: []].append(position)
             }
-            // Kinds touch tables of their own: their statements go out together, not one kind after another.
+            // No write of a batch depends on another: the kinds' statements go out together, not one kind after another.
             let outcomes = try await withThrowingTaskGroup(of: (String, [Bool]).self) { group in
                 for kind in kinds {
                     let writes = (positions[kind] ?? []).compactMap { entries[$0].write }
-                    group.addTask { (kind, try await writes[0].together(writes.map(\.payload), connection)) }
+                    group.addTask {
+                        do {
+                            return (kind, try await writes[0].together(writes.map(\.payload), connection))
+                        } catch {
+                            throw AuditedWriteFailed(underlying: error)
+                        }
+                    }
                 }
                 return try await group.reduce(into: [String: [Bool]]()) { $0[$1.0] = $1.1 }
             }

@@ -310,9 +310,10 @@ public struct SQLQueryRepository: QueryRepository {
         let values = SQLList(taken.map { counter in
             SQLQueryString("WHEN scope = \(bind: counter.scope) AND day = \(bind: counter.day) THEN \(bind: used[counter] ?? 0)")
         }, separator: SQLRaw(" "))
-        let changed = SQLList(taken.map { SQLQueryString("(scope = \(bind: $0.scope) AND day = \(bind: $0.day))") }, separator: SQLRaw(" OR "))
+        // A list of row values, not a chain of ORs: SQLite limits how deep an expression may nest.
+        let changed = SQLList(taken.map { SQLGroupExpression([SQLBind($0.scope), SQLBind($0.day)] as [any SQLExpression]) })
         // The counters and the queries are apart: both statements go out together.
-        async let counted: Void = connection.raw("UPDATE daily_query_counts SET used = CASE \(values) END WHERE \(changed)").run()
+        async let counted: Void = connection.raw("UPDATE daily_query_counts SET used = CASE \(values) END WHERE (scope, day) IN (VALUES \(changed))").run()
         async let recorded: Void = insert(zip(items, admitted).filter(\.1).map(\.0.query), on: connection)
         _ = try await (counted, recorded)
         return admitted
