@@ -116,7 +116,7 @@ public struct AppServices: Sendable {
             settings: SQLSettingsRepository(database: database), hasher: hasher,
             bureau: bureau,
             authentication: AuthenticationService(
-                users: users, reference: reference, sessions: sessions, failures: SQLSignInFailureRepository(database: database),
+                users: users, reference: reference, organisations: organisations, sessions: sessions, failures: SQLSignInFailureRepository(database: database),
                 hasher: hasher, policy: configuration.sessionPolicy, passwordPolicy: passwordPolicy, limits: configuration.signInLimits,
                 sealer: SecondFactorSealer(key: arguments.secrets.secondFactorKey), audit: auditTrail, clock: clock, logger: arguments.logger
             ),

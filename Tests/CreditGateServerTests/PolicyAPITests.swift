@@ -36,6 +36,22 @@ import Testing
         try await second.database.shutdown()
     }
 
+    /// A damaged reference row stops queries (deny on doubt) but not the sign-in of those who would mend it.
+    @Test func aDamagedSettingsRowStopsQueriesButNotTheAdministrators() async throws {
+        let bank = try await TestBank.make()
+        let app = try await bank.application()
+        try await app.test(.router) { client in
+            let admin = try await client.apiToken("A0001", bank: bank)
+            let head = try #require(try await bank.services.organisations.find(code: "HO"))
+            try await bank.services.database.transaction { connection in
+                try await connection.raw("INSERT INTO policy_settings (organisation_id, settings, updated_at) VALUES (\(bind: head.id.rawValue), 'not json', 0)").run()
+            }
+            await #expect(throws: (any Error).self) { _ = try await bank.services.policy.effectivePolicy(for: head.id) }
+            let (status, me) = try await PeopleAccessTests.call(client, .get, "/api/v1/me", token: admin)
+            #expect(status == .ok && (me["employeeId"] as? String ?? (me["user"] as? [String: Any])?["employeeId"] as? String) == "A0001")
+        }
+    }
+
     @Test func settingsAreInheritedChangedWithinScopeAndLogged() async throws {
         let bank = try await TestBank.make()
         let app = try await bank.application()

@@ -15,6 +15,9 @@ public struct AuthenticationService: Sendable {
     let users: any UserRepository
     /// The organisation tree as the policy holds it, for the signed-in person's unit on every request.
     let reference: ReferenceCache
+    /// The unit read on its own when the reference data cannot be read whole (a damaged settings row must not lock
+    /// out the administrators who would mend it).
+    let organisations: any OrganisationRepository
     let sessions: any SessionRepository
     let failures: any SignInFailureRepository
     let hasher: any PasswordHasher
@@ -30,13 +33,14 @@ public struct AuthenticationService: Sendable {
     private let decoyHash: DecoyHash
 
     public init(
-        users: any UserRepository, reference: ReferenceCache, sessions: any SessionRepository,
+        users: any UserRepository, reference: ReferenceCache, organisations: any OrganisationRepository, sessions: any SessionRepository,
         failures: any SignInFailureRepository, hasher: any PasswordHasher, policy: SessionPolicy, passwordPolicy: PasswordPolicy,
         limits: SignInLimits, sealer: SecondFactorSealer, matrix: PermissionMatrix = .standard, audit: AuditTrail,
         clock: @escaping @Sendable () -> Date, logger: Logger
     ) {
         self.users = users
         self.reference = reference
+        self.organisations = organisations
         self.sessions = sessions
         self.failures = failures
         self.hasher = hasher
@@ -180,7 +184,13 @@ public struct AuthenticationService: Sendable {
         if touching, now.timeIntervalSince(session.lastSeenAt) >= 15 {
             try await sessions.touch(tokenHash: hash, at: now)
         }
-        let organisation = try await reference.current().tree.units[user.organisationID]
+        let organisation: Organisation?
+        do {
+            organisation = try await reference.current().tree.units[user.organisationID]
+        } catch {
+            logger.error("reference data unreadable", metadata: ["error": .string(String(reflecting: type(of: error)))])
+            organisation = try await organisations.find(user.organisationID)
+        }
         return .recognised(AuthenticatedUser(
             user: user, organisation: organisation, session: session,
             // Until the account's set-up is finished the session carries no permission at all.
