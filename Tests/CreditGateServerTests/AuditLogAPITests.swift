@@ -101,23 +101,9 @@ import Testing
     @Test func whenTheLogCannotBeWrittenSignInFailsClosed() async throws {
         let bank = try await makeBank()
         try await bank.application().test(.router) { client in
-            // Another process holds SQLite's write lock, as a stuck writer or a full disk would stall the log.
-            // It holds the lock until the answer has come, however slow the machine, so the outcome never depends on timing.
-            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
-            let (answered, answer) = AsyncStream.makeStream(of: Void.self)
-            let holder = Task {
-                try await bank.services.database.withConnection { connection in
-                    try await connection.raw("BEGIN IMMEDIATE").run()
-                    lockTaken.yield()
-                    for await _ in answered { break }
-                    try await connection.raw("ROLLBACK").run()
-                }
-            }
-            // Only once the lock is really held (a slow machine may take a while to start the task).
-            for await _ in locked { break }
             let started = ContinuousClock.now
             let body = #"{"employeeId":"Q0001","password":"\#(TestBank.password)","code":"\#(bank.nextCode())"}"#
-            do {
+            try await bank.whileTheWriteLockIsHeld {
                 try await client.execute(uri: "/api/v1/sessions", method: .post, headers: [.contentType: "application/json", .acceptLanguage: "en"],
                                          body: ByteBuffer(string: body)) { response async throws in
                     // The attempt counter or the audit entry cannot be written: either way nobody is signed in, and the
@@ -126,14 +112,9 @@ import Testing
                     #expect(response.headers[.retryAfter] != nil)
                     #expect(try response.json()["type"] as? String == "urn:creditgate:problem:service-unavailable")
                 }
-            } catch {
-                answer.yield()
-                throw error
             }
-            answer.yield()
             // Prompt: bounded by the audit timeout, not by how long the lock is held.
             #expect(ContinuousClock.now - started < .seconds(20))
-            try await holder.value
             // Nobody was signed in: the operation did not happen without its record.
             let sessions = try await bank.services.database.withConnection { connection in
                 try await connection.raw("SELECT COUNT(*) AS total FROM sessions").first()?.decode(column: "total", as: Int64.self) ?? -1

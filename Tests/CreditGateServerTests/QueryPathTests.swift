@@ -129,27 +129,9 @@ import Testing
             let app = try await Self.approvedApp(client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             let consentID = try #require(try await Self.fileConsent(client, token: token).1["id"] as? String)
-            // Another process holds SQLite's write lock until the answer has come, as a stuck writer or a full disk would.
-            let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
-            let (answered, answer) = AsyncStream.makeStream(of: Void.self)
-            let holder = Task {
-                try await bank.services.database.withConnection { connection in
-                    try await connection.raw("BEGIN IMMEDIATE").run()
-                    lockTaken.yield()
-                    for await _ in answered { break }
-                    try await connection.raw("ROLLBACK").run()
-                }
+            let status = try await bank.whileTheWriteLockIsHeld {
+                try await Self.query(client, token: token, consentID: consentID, app: app).0
             }
-            for await _ in locked { break }
-            let status: HTTPResponse.Status
-            do {
-                status = try await Self.query(client, token: token, consentID: consentID, app: app).0
-            } catch {
-                answer.yield()
-                throw error
-            }
-            answer.yield()
-            try await holder.value
             #expect(status == .serviceUnavailable)
             let counts = try await bank.services.database.withConnection { connection in
                 (try await connection.raw("SELECT COUNT(*) AS n FROM queries").first()?.decode(column: "n", as: Int64.self),

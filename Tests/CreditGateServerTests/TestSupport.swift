@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SQLKit
 import Synchronization
 import Testing
 
@@ -84,6 +85,34 @@ struct TestBank {
 
     func application() async throws -> some ApplicationProtocol {
         try await buildApplication(arguments, services: services)
+    }
+
+    /// Runs `body` while another connection holds SQLite's write lock, as a stuck writer or a full disk would stall
+    /// the audit log. The lock is taken before `body` starts and held until it has its answer, however slow the
+    /// machine, so the outcome never depends on timing.
+    func whileTheWriteLockIsHeld<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let (locked, lockTaken) = AsyncStream.makeStream(of: Void.self)
+        let (answered, answer) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await services.database.withConnection { connection in
+                try await connection.raw("BEGIN IMMEDIATE").run()
+                lockTaken.yield()
+                for await _ in answered { break }
+                try await connection.raw("ROLLBACK").run()
+            }
+        }
+        // Only once the lock is really held (a slow machine may take a while to start the task).
+        for await _ in locked { break }
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            answer.yield()
+            throw error
+        }
+        answer.yield()
+        try await holder.value
+        return result
     }
 }
 

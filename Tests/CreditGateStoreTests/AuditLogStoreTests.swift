@@ -102,13 +102,15 @@ import Testing
             try await database.transaction { try await $0.raw("CREATE TABLE recorded (n BIGINT PRIMARY KEY)").run() }
             let repository = SQLAuditLogRepository(database: database)
             let writer = AuditLogWriter(repository: repository, logger: logger)
+            // A kind of write as the query register's are: every row of a batch in one statement.
             func recording(_ number: Int) -> AuditedWrite {
-                AuditedWrite { connection in
-                    try await connection.raw("INSERT INTO recorded (n) VALUES (\(bind: number))").run()
-                    return true
+                AuditedWrite(number) { numbers, connection in
+                    let rows = numbers.map { SQLGroupExpression([SQLBind($0)] as [any SQLExpression]) }
+                    try await connection.raw("INSERT INTO recorded (n) VALUES \(SQLList(rows))").run()
+                    return numbers.map { _ in true }
                 }
             }
-            let declining = AuditedWrite { _ in false }
+            let declining = AuditedWrite("declined") { payloads, _ in payloads.map { _ in false } }
             // Many at once, so that they share batches; one of them writes a row that is already there.
             try await database.transaction { try await $0.raw("INSERT INTO recorded (n) VALUES (13)").run() }
             let outcomes = await withTaskGroup(of: (Int, Result<UInt64?, any Error>).self) { group in

@@ -128,6 +128,11 @@ public struct EffectivePolicy: Sendable, Equatable {
         exceptable: [.dailyCapUser, .dailyCapOrganisation, .workingHours, .workingDay, .region]
     )
 
+    /// The policy in force for a unit: its own settings over its parents', up to the head office, over the defaults.
+    public static func of(_ unit: Organisation.ID, in tree: OrganisationTree, own: [Organisation.ID: PolicySettings]) -> EffectivePolicy {
+        resolve(tree.path(from: unit).reversed().compactMap { own[$0.id] })
+    }
+
     /// The settings of the units from the head office down to the one in question, applied in that order.
     public static func resolve(_ chain: [PolicySettings]) -> EffectivePolicy {
         var policy = defaults

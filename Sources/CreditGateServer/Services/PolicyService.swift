@@ -101,7 +101,7 @@ public struct PolicyService: Sendable {
         var own = try await settings.all()
         own[unit] = proposed
         return Dictionary(uniqueKeysWithValues: tree.unitIDs(under: unit).map { id in
-            (id, EffectivePolicy.resolve(tree.path(from: id).reversed().compactMap { own[$0.id] }))
+            (id, EffectivePolicy.of(id, in: tree, own: own))
         })
     }
 
@@ -113,7 +113,7 @@ public struct PolicyService: Sendable {
         let own = try await settings.all()
         return units.filter { scope.contains($0.id, in: tree) }.map { unit in
             UnitPolicy(organisation: unit, own: own[unit.id],
-                       effective: EffectivePolicy.resolve(tree.path(from: unit.id).reversed().compactMap { own[$0.id] }))
+                       effective: EffectivePolicy.of(unit.id, in: tree, own: own))
         }
     }
 
@@ -157,7 +157,7 @@ public struct PolicyService: Sendable {
         try await settings.save(cleaned, for: unit, by: actor.user.id, now: now)
         let own = try await settings.all()
         return UnitPolicy(organisation: organisation, own: cleaned,
-                          effective: EffectivePolicy.resolve(tree.path(from: unit).reversed().compactMap { own[$0.id] }))
+                          effective: EffectivePolicy.of(unit, in: tree, own: own))
     }
 
     /// One change of a unit's policy, as the audit log recorded it.

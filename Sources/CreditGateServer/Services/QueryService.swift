@@ -203,13 +203,17 @@ public struct QueryService: Sendable {
             if let consumedCase { try? await specialCases.release(consumedCase, from: queryID) }
             if let consumedException { try? await exceptions.release(consumedException, from: queryID, at: now) }
         }
-        var query = CreditQuery(
-            id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
-            subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
-            specialCaseID: specialCase?.id, exceptionID: consumedException, clientIP: clientIP, requestedAt: now,
-            status: decision == .allow ? .pending : .refused, reasons: decision.reasons.map(\.reason),
-            policyDecision: consumedException == nil ? decision.code : PolicyDecision.approvalRequired([]).code
-        )
+        /// The query as recorded under a decision: a query made under an approval is recorded as one that needed it.
+        func recorded(_ decision: PolicyDecision, exception: PolicyException.ID?) -> CreditQuery {
+            CreditQuery(
+                id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
+                subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
+                specialCaseID: specialCase?.id, exceptionID: exception, clientIP: clientIP, requestedAt: now,
+                status: decision == .allow ? .pending : .refused, reasons: decision.reasons.map(\.reason),
+                policyDecision: exception == nil ? decision.code : PolicyDecision.approvalRequired([]).code
+            )
+        }
+        var query = recorded(decision, exception: consumedException)
         let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
         func decided(_ query: CreditQuery, _ decision: PolicyDecision, exception: PolicyException.ID?) -> AuditEvent {
             AuditEvent(
@@ -247,12 +251,7 @@ public struct QueryService: Sendable {
                         "used": String(recounted.queriesTodayByUser), "cap": String(recounted.policy.userDailyCap),
                     ]), exceptable: false)])
                 }
-                query = CreditQuery(
-                    id: queryID, userID: actor.user.id, organisationID: actor.user.organisationID, channel: request.channel, clientAppID: app?.id,
-                    subject: subject, subjectName: evaluation.subjectName, purpose: purpose, consentID: consent?.id, procedure: evaluation.procedure,
-                    specialCaseID: specialCase?.id, clientIP: clientIP, requestedAt: now, status: .refused, reasons: decision.reasons.map(\.reason),
-                    policyDecision: decision.code
-                )
+                query = recorded(decision, exception: nil)
             }
         }
         if decision != .allow {

@@ -16,7 +16,7 @@ public struct ReferenceData: Sendable {
 
     /// The policy in force for a unit: its own settings over its parents', over the defaults.
     public func effectivePolicy(for unit: Organisation.ID) -> EffectivePolicy {
-        EffectivePolicy.resolve(tree.path(from: unit).reversed().compactMap { ownSettings[$0.id] })
+        EffectivePolicy.of(unit, in: tree, own: ownSettings)
     }
 }
 

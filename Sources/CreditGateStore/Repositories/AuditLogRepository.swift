@@ -43,22 +43,9 @@ public struct AuditedWrite: Sendable {
         }
     }
 
-    /// A write performed on its own.
-    init(_ perform: @escaping @Sendable (any SQLDatabase) async throws -> Bool) {
-        self.init(Single(perform: perform)) { singles, connection in
-            var written: [Bool] = []
-            for single in singles { written.append(try await single.perform(connection)) }
-            return written
-        }
-    }
-
     /// Performs one write in the caller's transaction.
     func perform(_ connection: any SQLDatabase) async throws -> Bool {
         try await together([payload], connection).first ?? false
-    }
-
-    private struct Single: Sendable {
-        let perform: @Sendable (any SQLDatabase) async throws -> Bool
     }
 }
 
