@@ -103,10 +103,9 @@ public final class Database: Sendable {
         return pool
     }()
 
-    // The async-kit pool guards its own state with a lock but is not annotated as Sendable.
-    private enum Pool: @unchecked Sendable {
-        case sqlite(EventLoopGroupConnectionPool<SQLiteSessionSource>)
-        case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
+    private enum Pool: Sendable {
+        case sqlite(ConnectionPool<SQLiteConnection>)
+        case postgres(ConnectionPool<PostgresConnection>)
     }
 
     /// Opens a pool. For SQLite the parent folder is created if missing, and every connection runs in WAL mode
@@ -133,17 +132,38 @@ public final class Database: Sendable {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, threadPool: Self.sqliteThreads)
-            self.pool = .sqlite(EventLoopGroupConnectionPool(
-                source: source, maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
-                requestTimeout: .seconds(10), pruneInterval: nil, logger: logger, on: eventLoopGroup
+            self.pool = .sqlite(ConnectionPool(
+                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: .seconds(10),
+                open: { try await source.makeConnection(logger: logger, on: eventLoopGroup.next()).get() },
+                isClosed: { $0.isClosed },
+                close: { try? await $0.close().get() }
             ))
         case .postgres(let url):
-            var configuration = try SQLPostgresConfiguration(url: url)
-            configuration.searchPath = postgresSearchPath
-            self.pool = .postgres(EventLoopGroupConnectionPool(
-                source: PostgresConnectionSource(sqlConfiguration: configuration),
-                maxConnectionsPerEventLoop: maxConnectionsPerEventLoop,
-                requestTimeout: .seconds(10), pruneInterval: .seconds(60), logger: logger, on: eventLoopGroup
+            let configuration = try {
+                var configuration = try SQLPostgresConfiguration(url: url)
+                configuration.searchPath = postgresSearchPath
+                return configuration
+            }()
+            let connectionIDs = Atomic<Int>(0)
+            self.pool = .postgres(ConnectionPool(
+                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: .seconds(10),
+                open: {
+                    let id = connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue
+                    let connection = try await PostgresConnection.connect(
+                        on: eventLoopGroup.next(), configuration: configuration.coreConfiguration, id: id, logger: logger
+                    )
+                    if let searchPath = configuration.searchPath {
+                        do {
+                            try await connection.sql(queryLogLevel: nil).raw("SET search_path TO \(idents: searchPath, joinedBy: ",")").run()
+                        } catch {
+                            try? await connection.close()
+                            throw error
+                        }
+                    }
+                    return connection
+                },
+                isClosed: { $0.isClosed },
+                close: { try? await $0.close().get() }
             ))
         }
     }
@@ -151,8 +171,8 @@ public final class Database: Sendable {
     /// Closes every connection. Call once, at shutdown.
     public func shutdown() async throws {
         switch pool {
-        case .sqlite(let pool): try await pool.shutdownAsync()
-        case .postgres(let pool): try await pool.shutdownAsync()
+        case .sqlite(let pool): await pool.shutdown()
+        case .postgres(let pool): await pool.shutdown()
         }
     }
 
@@ -164,14 +184,14 @@ public final class Database: Sendable {
         let started = ContinuousClock.now
         switch pool {
         case .sqlite(let pool):
-            let connection = try await acquire { try await pool.requestConnection(logger: logger).get() }
+            let connection = try await acquire { try await pool.acquire() }
             recordAcquired(since: started)
-            defer { pool.releaseConnection(connection, logger: logger); recordReleased() }
+            defer { pool.release(connection); recordReleased() }
             return try await body(connection.sql())
         case .postgres(let pool):
-            let connection = try await acquire { try await pool.requestConnection(logger: logger).get() }
+            let connection = try await acquire { try await pool.acquire() }
             recordAcquired(since: started)
-            defer { pool.releaseConnection(connection, logger: logger); recordReleased() }
+            defer { pool.release(connection); recordReleased() }
             return try await body(connection.sql())
         }
     }
