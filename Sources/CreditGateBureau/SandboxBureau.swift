@@ -1,6 +1,7 @@
 import Crypto
 import CreditGateCore
 import Foundation
+import Synchronization
 
 /// How the sandbox answers: how slowly, with which injected fault, and the connector's own deadline, so that every
 /// path of the gateway (slow answers, timeouts, errors, unreadable answers) can be shown and tested.
@@ -52,6 +53,8 @@ public struct SandboxBureau: CreditBureau {
     /// How the bureau names the bank this gateway belongs to, in the report header.
     let institution: String
     let clock: @Sendable () -> Date
+    /// A subject's content is a pure function of the subject: composed once and kept, as a bureau keeps its records.
+    let contents = SandboxContentMemo()
 
     public init(behaviour: SandboxBureauBehaviour = .init(), history: any BureauQueryHistory = EmptyQueryHistory(),
                 institution: String = "CreditGate 演示银行", clock: @escaping @Sendable () -> Date = Date.init) {
@@ -125,7 +128,7 @@ public struct SandboxBureau: CreditBureau {
         let queries = SandboxContent.queryRecords(for: subject, from: earlierQueries, excluding: institution)
         switch subject.kind {
         case .personal:
-            let content = SandboxContent.personal(subject)
+            let content = contents.personal(subject)
             let summary = PersonalCreditReport.Summary(
                 loanAccounts: content.accounts.filter { $0.kind != .creditCard }.count,
                 creditCardAccounts: content.accounts.filter { $0.kind == .creditCard }.count,
@@ -142,7 +145,7 @@ public struct SandboxBureau: CreditBureau {
                 queryRecords: queries
             ))
         case .corporate:
-            let content = SandboxContent.corporate(subject)
+            let content = contents.corporate(subject)
             return .corporate(CorporateCreditReport(
                 header: header, basics: content.basics, facilities: content.facilities, guarantees: content.guarantees,
                 publicRecords: content.publicRecords, queryRecords: queries
@@ -191,11 +194,38 @@ public struct SandboxBureau: CreditBureau {
 
 // MARK: - Synthetic content
 
+/// The subjects' composed content, kept so that a subject asked about again is not composed again. Bounded: when it
+/// holds `capacity` subjects it starts afresh, which costs only composing again.
+final class SandboxContentMemo: Sendable {
+    private let capacity = 4096
+    private let held = Mutex<(personal: [BureauSubject: SandboxContent.Personal], corporate: [BureauSubject: SandboxContent.Corporate])>(([:], [:]))
+
+    func personal(_ subject: BureauSubject) -> SandboxContent.Personal {
+        if let kept = held.withLock({ $0.personal[subject] }) { return kept }
+        let content = SandboxContent.personal(subject)
+        held.withLock { held in
+            if held.personal.count >= capacity { held.personal.removeAll(keepingCapacity: true) }
+            held.personal[subject] = content
+        }
+        return content
+    }
+
+    func corporate(_ subject: BureauSubject) -> SandboxContent.Corporate {
+        if let kept = held.withLock({ $0.corporate[subject] }) { return kept }
+        let content = SandboxContent.corporate(subject)
+        held.withLock { held in
+            if held.corporate.count >= capacity { held.corporate.removeAll(keepingCapacity: true) }
+            held.corporate[subject] = content
+        }
+        return content
+    }
+}
+
 /// The synthetic content of the sandbox's reports. Every function here is a pure function of the subject (and, for
 /// the query records, of the history given), drawing from a ``SeededGenerator`` with its own seed per section, so
 /// that no section's content depends on another's.
 enum SandboxContent {
-    struct Personal {
+    struct Personal: Sendable {
         let identity: PersonalCreditReport.Identity
         let residences: [PersonalCreditReport.Residence]
         let employments: [PersonalCreditReport.Employment]
@@ -204,7 +234,7 @@ enum SandboxContent {
         let publicRecords: [PublicRecord]
     }
 
-    struct Corporate {
+    struct Corporate: Sendable {
         let basics: CorporateCreditReport.Basics
         let facilities: [CreditAccount]
         let guarantees: [Guarantee]

@@ -12,6 +12,10 @@ public struct AuthenticatedUser: Sendable {
     /// How the request proved the session: a console cookie or an API bearer token. CSRF checks apply only to
     /// cookie-authenticated requests, which a browser sends by itself.
     public let via: Credential
+    /// The reference data (tree, policy, calendar, applications) as it stood when the request was authenticated;
+    /// `nil` when it could not be read. A credit query is decided on it, so that a request reads the reference
+    /// version once. Requests that change reference data read it again after the change.
+    public let reference: ReferenceData?
 
     public enum Credential: Sendable { case cookie, bearer }
 }

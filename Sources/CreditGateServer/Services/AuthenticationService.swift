@@ -185,16 +185,20 @@ public struct AuthenticationService: Sendable {
             try await sessions.touch(tokenHash: hash, at: now)
         }
         let organisation: Organisation?
+        let referenceData: ReferenceData?
         do {
-            organisation = try await reference.current().tree.units[user.organisationID]
+            referenceData = try await reference.current()
+            organisation = referenceData?.tree.units[user.organisationID]
         } catch {
             logger.error("reference data unreadable", metadata: ["error": .string(String(reflecting: type(of: error)))])
+            referenceData = nil
             organisation = try await organisations.find(user.organisationID)
         }
         return .recognised(AuthenticatedUser(
             user: user, organisation: organisation, session: session,
             // Until the account's set-up is finished the session carries no permission at all.
-            permissions: session.stage == .full ? matrix.permissions(for: user.roles) : [], via: credential
+            permissions: session.stage == .full ? matrix.permissions(for: user.roles) : [], via: credential,
+            reference: referenceData
         ))
     }
 

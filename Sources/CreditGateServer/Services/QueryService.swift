@@ -122,8 +122,9 @@ public struct QueryService: Sendable {
             }
             procedure = named
         }
-        // The reference data (tree, applications, policy, calendar) is taken once and serves every check below.
-        let reference = try await self.reference.current()
+        // The reference data (tree, applications, policy, calendar) is taken once and serves every check below: as
+        // read when the request was authenticated, microseconds ago.
+        let reference = if let read = actor.reference { read } else { try await self.reference.current() }
         let tree = reference.tree
         var app: ClientApp?
         var appRefusal: ClientAppRefusal?

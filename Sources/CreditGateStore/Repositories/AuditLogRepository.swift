@@ -243,7 +243,7 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             // independent of each other: the three statements go out together, and the commit waits for all three.
             let (entryRows, nodeRows, edgeText) = (rows, newNodes, Self.encodeEdge(edge))
             async let entriesWritten: Void = {
-                var insert = connection.insert(into: "audit_entries").columns("idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user")
+                var insert = connection.insert(into: "audit_entries").columns(Self.entryColumns)
                 for row in entryRows {
                     insert = insert.values(SQLBind(row.index), SQLBind(row.leaf), SQLBind(row.leafHash), SQLBind(row.kind), SQLBind(row.occurredAt),
                                            SQLBind(row.actorUserID))
@@ -267,6 +267,8 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             return indices
         }
     }
+
+    static let entryColumns = ColumnList(["idx", "leaf", "leaf_hash", "kind", "occurred_at", "actor_user"])
 
     /// The right edge as stored: the hashes in hex, left to right, joined by commas.
     static func encodeEdge(_ hashes: [TreeHash]) -> String { hashes.map(\.hex).joined(separator: ",") }

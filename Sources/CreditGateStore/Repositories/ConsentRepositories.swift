@@ -21,6 +21,8 @@ public struct SQLConsentRepository: ConsentRepository {
         self.database = database
     }
 
+    static let columnList = ColumnList(columns)
+
     static let columns = [
         "id", "subject_type", "subject_number", "subject_name", "purposes", "signed_on", "valid_until", "organisation_id", "uploaded_by",
         "uploaded_at", "document_type", "document_size", "document_sha256", "document_file_name", "withdrawn_at", "withdrawn_by",
@@ -83,7 +85,7 @@ public struct SQLConsentRepository: ConsentRepository {
 
     private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [Consent] {
         try await database.withConnection { connection in
-            try await filter(connection.select().columns(Self.columns).from("consents")).all().map(Self.consent(from:))
+            try await filter(connection.select().column(Self.columnList).from("consents")).all().map(Self.consent(from:))
         }
     }
 

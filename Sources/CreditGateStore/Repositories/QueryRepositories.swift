@@ -165,6 +165,9 @@ public struct SQLQueryRepository: QueryRepository {
         self.database = database
     }
 
+    static let columnList = ColumnList(columns)
+    static let reportColumns = ColumnList(["id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at"])
+
     static let columns = [
         "id", "user_id", "organisation_id", "channel", "client_app_id", "subject_type", "subject_number", "subject_name", "purpose", "consent_id",
         "procedure", "special_case_id", "client_ip", "requested_at", "status", "reasons", "failure", "answered_at", "report_id", "exception_id", "policy_decision",
@@ -204,7 +207,7 @@ public struct SQLQueryRepository: QueryRepository {
     /// One multi-row insert for any number of queries.
     private func insert(_ queries: [CreditQuery], on connection: any SQLDatabase) async throws {
         guard !queries.isEmpty else { return }
-        var insert = connection.insert(into: "queries").columns(Self.columns)
+        var insert = connection.insert(into: "queries").columns(Self.columnList)
         for query in queries {
             insert = insert.values(
                 SQLBind(query.id.rawValue), SQLBind(query.userID.rawValue), SQLBind(query.organisationID.rawValue),
@@ -222,7 +225,7 @@ public struct SQLQueryRepository: QueryRepository {
     private func insert(_ reports: [(query: CreditQuery.ID, report: StoredReport)], on connection: any SQLDatabase) async throws {
         guard !reports.isEmpty else { return }
         var insert = connection.insert(into: "reports")
-            .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
+            .columns(Self.reportColumns)
         for (query, report) in reports {
             insert = insert.values(SQLBind(report.id.rawValue), SQLBind(query.rawValue), SQLBind(report.kind.rawValue), SQLBind(report.reportNumber),
                                    SQLBind(report.envelope.keyID), SQLBind(report.envelope.wrappedKey.base64EncodedString()),
@@ -397,7 +400,7 @@ public struct SQLQueryRepository: QueryRepository {
     public func report(_ id: StoredReport.ID) async throws -> StoredReport? {
         try await database.withConnection { connection in
             guard let row = try await connection.select()
-                .columns("id", "query_id", "kind", "report_number", "key_id", "wrapped_key", "ciphertext", "stored_at")
+                .columns(Self.reportColumns)
                 .from("reports").where("id", .equal, SQLBind(id.rawValue)).first()
             else { return nil }
             // Shredded: the keys and ciphertext are gone, and with them the report.
@@ -412,16 +415,14 @@ public struct SQLQueryRepository: QueryRepository {
 
     public func answeredQueries(about subject: SubjectIdentifier, limit: Int) async throws -> [AnsweredQuerySummary] {
         try await database.withConnection { connection in
-            try await connection.select()
-                .column(SQLColumn("answered_at", table: "queries")).column(SQLColumn("purpose", table: "queries"))
-                .column(SQLColumn("name", table: "organisations"))
-                .from("queries")
-                .join("organisations", on: SQLColumn("organisation_id", table: "queries"), .equal, SQLColumn("id", table: "organisations"))
-                .where(SQLColumn("subject_type", table: "queries"), .equal, SQLBind(subject.type.rawValue))
-                .where(SQLColumn("subject_number", table: "queries"), .equal, SQLBind(subject.number))
-                .where(SQLColumn("status", table: "queries"), .equal, SQLBind(CreditQuery.Status.answered.rawValue))
-                .orderBy(SQLColumn("answered_at", table: "queries"), SQLDirection.descending)
-                .limit(limit)
+            // Written out rather than built: the sandbox bureau makes this read for every query.
+            try await connection.raw("""
+                SELECT queries.answered_at, queries.purpose, organisations.name FROM queries
+                JOIN organisations ON queries.organisation_id = organisations.id
+                WHERE queries.subject_type = \(bind: subject.type.rawValue) AND queries.subject_number = \(bind: subject.number)
+                AND queries.status = \(bind: CreditQuery.Status.answered.rawValue)
+                ORDER BY queries.answered_at DESC LIMIT \(bind: limit)
+                """)
                 .all()
                 .map { row in
                     guard let purpose = QueryPurpose(rawValue: try row.decode(column: "purpose", as: String.self)),

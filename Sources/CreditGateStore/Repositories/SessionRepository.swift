@@ -118,11 +118,11 @@ public struct SQLSessionRepository: SessionRepository {
         }
     }
 
+    static let columns = ColumnList(["token_hash", "user_id", "csrf_token", "created_at", "last_seen_at", "client_ip", "stage", "ended_at", "end_reason"])
+
     private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [StoredSession] {
         try await database.withConnection { connection in
-            let query = connection.select()
-                .columns("token_hash", "user_id", "csrf_token", "created_at", "last_seen_at", "client_ip", "stage", "ended_at", "end_reason")
-                .from("sessions")
+            let query = connection.select().column(Self.columns).from("sessions")
             return try await filter(query).all().map { row in
                 guard let stage = SessionStage(rawValue: try row.decode(column: "stage", as: String.self)) else {
                     throw StoreError.corruptRow("sessions.stage")

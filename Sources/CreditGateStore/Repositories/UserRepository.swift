@@ -298,6 +298,8 @@ public struct SQLUserRepository: UserRepository {
             .run()
     }
 
+    static let columnList = ColumnList(columns)
+
     static let columns = [
         "id", "employee_id", "display_name", "organisation_id", "status", "preferred_language", "password_hash",
         "password_changed_at", "created_at", "employment", "query_rights_granted_at", "suspended_at", "suspension_reason",
@@ -309,7 +311,7 @@ public struct SQLUserRepository: UserRepository {
         try await database.withConnection { connection in
             // The roles come in the same statement, as one comma-separated column.
             let aggregate = database.backend == .postgres ? "string_agg(role, ',')" : "group_concat(role, ',')"
-            var query = connection.select().columns(Self.columns.map { SQLColumn($0) })
+            var query = connection.select().column(Self.columnList)
                 .column(SQLAlias(SQLRaw("(SELECT \(aggregate) FROM user_roles WHERE user_roles.user_id = users.id)"), as: SQLIdentifier("role_list")))
                 .from("users").orderBy("employee_id")
             if let column, let value {
