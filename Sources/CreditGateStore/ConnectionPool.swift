@@ -72,6 +72,9 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
         self.closing = close
     }
 
+    /// Callers waiting for a connection now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// A connection for the caller alone until it gives it back with ``release(_:)``.
     func acquire() async throws -> Connection {
         while true {

@@ -80,6 +80,8 @@ public struct PoolStatistics: Sendable {
     public var acquisitions: Int
     public var acquisitionFailures: Int
     public var totalWaitSeconds: Double
+    /// Callers waiting for a connection at the moment of reading.
+    public var waiting: Int = 0
 }
 
 /// A pool of connections to SQLite or PostgreSQL and the two ways to use it: one statement at a time, or an
@@ -116,6 +118,7 @@ public final class Database: Sendable {
         maxConnectionsPerEventLoop: Int = 4,
         busyTimeoutMilliseconds: Int = 2000,
         postgresSearchPath: [String]? = nil,
+        connectionRequestTimeout: Duration = .seconds(10),
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
@@ -133,7 +136,7 @@ public final class Database: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, threadPool: Self.sqliteThreads)
             self.pool = .sqlite(ConnectionPool(
-                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: .seconds(10),
+                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout,
                 open: { try await source.makeConnection(logger: logger, on: eventLoopGroup.next()).get() },
                 isClosed: { $0.isClosed },
                 close: { try? await $0.close().get() }
@@ -146,7 +149,7 @@ public final class Database: Sendable {
             }()
             let connectionIDs = Atomic<Int>(0)
             self.pool = .postgres(ConnectionPool(
-                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: .seconds(10),
+                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout,
                 open: {
                     let id = connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue
                     let connection = try await PostgresConnection.connect(
@@ -176,7 +179,14 @@ public final class Database: Sendable {
         }
     }
 
-    public var poolStatistics: PoolStatistics { statistics.withLock { $0 } }
+    public var poolStatistics: PoolStatistics {
+        var read = statistics.withLock { $0 }
+        read.waiting = switch pool {
+        case .sqlite(let pool): pool.waiting
+        case .postgres(let pool): pool.waiting
+        }
+        return read
+    }
 
     /// Runs `body` with one connection from the pool, outside any explicit transaction. For reads: every write
     /// goes through ``transaction(_:)``.

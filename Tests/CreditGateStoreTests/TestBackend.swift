@@ -1,6 +1,7 @@
 import CreditGateStore
 import Foundation
 import Logging
+import NIOCore
 import SQLKit
 
 /// A database engine the store suite runs against. SQLite always; PostgreSQL whenever
@@ -37,20 +38,32 @@ enum TestBackend: CustomTestStringConvertible, Sendable {
     /// A fresh, empty database: a new SQLite file, or a new PostgreSQL schema. `body` runs with it; the database
     /// is removed afterwards.
     func withFreshDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
+        try await withFreshDatabase(pool: nil, body)
+    }
+
+    /// The same, with a pool of exactly `pool.connections` connections (one event loop) and the given time a caller
+    /// waits for one.
+    func withFreshDatabase<T>(pool: (connections: Int, requestTimeout: Duration, loops: any EventLoopGroup)?,
+                              _ body: (Database) async throws -> T) async throws -> T {
+        func open(_ location: DatabaseLocation, searchPath: [String]? = nil, logger: Logger) throws -> Database {
+            guard let pool else { return try Database(location: location, postgresSearchPath: searchPath, logger: logger) }
+            return try Database(location: location, maxConnectionsPerEventLoop: pool.connections, postgresSearchPath: searchPath,
+                                connectionRequestTimeout: pool.requestTimeout, logger: logger, eventLoopGroup: pool.loops)
+        }
         var logger = Logger(label: "store-tests")
         logger.logLevel = .warning
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cg-store-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let database = try Database(location: .sqliteFile(path: directory.appendingPathComponent("test.sqlite").path), logger: logger)
+            let database = try open(.sqliteFile(path: directory.appendingPathComponent("test.sqlite").path), logger: logger)
             return try await run(body, database)
         case .postgres(let url):
             let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let admin = try Database(location: try DatabaseLocation(url: url), maxConnectionsPerEventLoop: 1, logger: logger)
             do {
                 try await admin.withConnection { try await $0.raw("CREATE SCHEMA \(ident: schema)").run() }
-                let database = try Database(location: try DatabaseLocation(url: url), postgresSearchPath: [schema], logger: logger)
+                let database = try open(try DatabaseLocation(url: url), searchPath: [schema], logger: logger)
                 let result = try await run(body, database)
                 try await admin.withConnection { try await $0.raw("DROP SCHEMA \(ident: schema) CASCADE").run() }
                 try await admin.shutdown()

@@ -43,6 +43,7 @@ struct MetricsExporter: Sendable {
         gauge("db_pool", "acquisitions", "Connections lent out since start", backend).set(Double(pool.acquisitions))
         gauge("db_pool", "acquisition_failures", "Connection requests that failed or timed out", backend).set(Double(pool.acquisitionFailures))
         gauge("db_pool", "wait_seconds", "Total time spent waiting for a connection", backend).set(pool.totalWaitSeconds)
+        gauge("db_pool", "waiting", "Callers waiting for a connection now", backend).set(Double(pool.waiting))
         let process = ProcessFigures.read()
         gauge(nil, "process_resident_memory_bytes", "Resident memory").set(Double(process.residentBytes))
         gauge(nil, "process_virtual_memory_bytes", "Virtual memory").set(Double(process.virtualBytes))
