@@ -21,7 +21,6 @@ public actor AuditLogWriter {
     private var pending: [(entry: PendingAuditEntry, reply: Reply)] = []
     private var flushing = false
     private var failedSinceLastSuccess = false
-    static let thread = WriterThread(name: "audit-writer")
 
     public init(repository: any AuditLogRepository, timeout: Duration = .seconds(2), maximumBatch: Int = 1024, logger: Logger) {
         self.repository = repository
@@ -71,7 +70,7 @@ public actor AuditLogWriter {
         pending.append((entry, reply))
         guard !flushing else { return }
         flushing = true
-        Task(executorPreference: Self.thread) { await self.flush() }
+        Task { await self.flush() }
     }
 
     private func flush() async {
