@@ -168,12 +168,20 @@ import Testing
                                         lastSeenAt: Self.now, clientIP: "10.10.1.2")
             try await sessions.create(session)
             #expect(try await sessions.findActive(tokenHash: "abc") == session)
+            // Read together with its holder, the session and the user are those stored, roles included.
+            let held = try await sessions.findWithUser(tokenHash: "abc")
+            #expect(held?.session == session)
+            #expect(held?.user == person)
+            #expect(held?.user?.roles.isEmpty == false)
+            #expect(try await sessions.findWithUser(tokenHash: "other") == nil)
             let later = Self.now.addingTimeInterval(60)
             try await sessions.touch(tokenHash: "abc", at: later)
             #expect(try await sessions.findActive(tokenHash: "abc")?.lastSeenAt == later)
             try await sessions.end(tokenHash: "abc", at: later, reason: .signedOut)
             #expect(try await sessions.findActive(tokenHash: "abc") == nil)
             #expect(try await sessions.findActive(tokenHash: "other") == nil)
+            // An ended session is still found, with why it ended, for the console to say so.
+            #expect(try await sessions.findWithUser(tokenHash: "abc")?.session.endReason == .signedOut)
         }
     }
 

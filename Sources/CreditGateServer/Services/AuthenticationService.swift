@@ -162,10 +162,9 @@ public struct AuthenticationService: Sendable {
     public func authenticate(token: String, via credential: AuthenticatedUser.Credential, touching: Bool = true) async throws -> Recognition {
         guard token.count <= 128, !token.isEmpty else { return .rejected(nil) }
         let hash = Self.tokenHash(token)
-        guard let session = try await sessions.find(tokenHash: hash) else { return .rejected(nil) }
+        guard let (session, user) = try await sessions.findWithUser(tokenHash: hash) else { return .rejected(nil) }
         if session.endedAt != nil { return .rejected(session.endReason) }
         let now = clock()
-        let user = try await users.find(session.userID)
         let endReason: SessionEndReason? = switch policy.validity(createdAt: session.createdAt, lastSeenAt: session.lastSeenAt, now: now) {
         case .idleExpired: .idleTimeout
         case .lifetimeExpired: .lifetimeExceeded

@@ -166,8 +166,8 @@ public struct SQLAuditLogRepository: AuditLogRepository {
             // The lock that gives every instance one order: held until commit. On PostgreSQL a stuck holder must not
             // hold this writer forever either: the wait for the lock and each statement are bounded.
             if database.backend == .postgres {
-                try await connection.raw("SET LOCAL lock_timeout = '2s'").run()
-                try await connection.raw("SET LOCAL statement_timeout = '5s'").run()
+                // Both in one statement (one round trip): set_config with `true` is SET LOCAL.
+                try await connection.raw("SELECT set_config('lock_timeout', '2s', true), set_config('statement_timeout', '5s', true)").run()
             }
             let lockSuffix = database.backend == .postgres ? " FOR UPDATE" : ""
             guard let row = try await connection.raw("SELECT size, edge FROM audit_log_state WHERE id = 1\(unsafeRaw: lockSuffix)").first() else {

@@ -59,6 +59,8 @@ public protocol SessionRepository: Sendable {
     func endAll(of userID: User.ID, except tokenHash: String?, at time: Date, reason: SessionEndReason) async throws -> Int
     /// The session whatever its state, so that the console can say why it ended.
     func find(tokenHash: String) async throws -> StoredSession?
+    /// The session whatever its state, with the user it belongs to (`nil` if that account is gone), in one read.
+    func findWithUser(tokenHash: String) async throws -> (session: StoredSession, user: User?)?
     func setStage(_ stage: SessionStage, tokenHash: String) async throws
     /// The open sessions of a user.
     func open(of userID: User.ID) async throws -> [StoredSession]
@@ -123,22 +125,49 @@ public struct SQLSessionRepository: SessionRepository {
     private func load(_ filter: (SQLSelectBuilder) -> SQLSelectBuilder) async throws -> [StoredSession] {
         try await database.withConnection { connection in
             let query = connection.select().column(Self.columns).from("sessions")
-            return try await filter(query).all().map { row in
-                guard let stage = SessionStage(rawValue: try row.decode(column: "stage", as: String.self)) else {
-                    throw StoreError.corruptRow("sessions.stage")
-                }
-                return StoredSession(
-                    tokenHash: try row.decode(column: "token_hash", as: String.self),
-                    userID: .init(try row.decode(column: "user_id", as: String.self)),
-                    csrfToken: try row.decode(column: "csrf_token", as: String.self),
-                    createdAt: Date(storedMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
-                    lastSeenAt: Date(storedMilliseconds: try row.decode(column: "last_seen_at", as: Int64.self)),
-                    clientIP: try row.decode(column: "client_ip", as: String.self),
-                    stage: stage,
-                    endedAt: try row.decode(column: "ended_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
-                    endReason: try row.decode(column: "end_reason", as: String?.self).flatMap(SessionEndReason.init(rawValue:))
-                )
-            }
+            return try await filter(query).all().map { try Self.session(from: $0) }
+        }
+    }
+
+    static func session(from row: any SQLRow) throws -> StoredSession {
+        guard let stage = SessionStage(rawValue: try row.decode(column: "stage", as: String.self)) else {
+            throw StoreError.corruptRow("sessions.stage")
+        }
+        return StoredSession(
+            tokenHash: try row.decode(column: "token_hash", as: String.self),
+            userID: .init(try row.decode(column: "user_id", as: String.self)),
+            csrfToken: try row.decode(column: "csrf_token", as: String.self),
+            createdAt: Date(storedMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            lastSeenAt: Date(storedMilliseconds: try row.decode(column: "last_seen_at", as: Int64.self)),
+            clientIP: try row.decode(column: "client_ip", as: String.self),
+            stage: stage,
+            endedAt: try row.decode(column: "ended_at", as: Int64?.self).map(Date.init(storedMilliseconds:)),
+            endReason: try row.decode(column: "end_reason", as: String?.self).flatMap(SessionEndReason.init(rawValue:))
+        )
+    }
+
+    /// The session's columns, then its user's (each as `holder_` and its name) and roles: the statement every
+    /// authenticated request makes, written once per dialect.
+    static func sessionWithUser(_ backend: DatabaseBackend) -> String {
+        let sessionColumns = ["token_hash", "user_id", "csrf_token", "created_at", "last_seen_at", "client_ip", "stage", "ended_at", "end_reason"]
+            .map { "sessions.\"\($0)\"" }
+        let userColumns = SQLUserRepository.columns.map { "holder.\"\($0)\" AS \"holder_\($0)\"" }
+        let roles = SQLUserRepository.roleList(backend, of: "holder") + " AS \"holder_role_list\""
+        return "SELECT " + (sessionColumns + userColumns + [roles]).joined(separator: ", ")
+            + " FROM sessions LEFT JOIN users AS holder ON holder.id = sessions.user_id WHERE sessions.token_hash = "
+    }
+
+    static let sessionWithUserSQLite = sessionWithUser(.sqlite)
+    static let sessionWithUserPostgres = sessionWithUser(.postgres)
+
+    public func findWithUser(tokenHash: String) async throws -> (session: StoredSession, user: User?)? {
+        try await database.withConnection { connection in
+            let text = database.backend == .postgres ? Self.sessionWithUserPostgres : Self.sessionWithUserSQLite
+            guard let row = try await connection.raw("\(unsafeRaw: text)\(bind: tokenHash)").first() else { return nil }
+            let session = try Self.session(from: row)
+            // The join finds no user only if the account's row is gone: the session then stands for nobody.
+            guard try !row.decodeNil(column: "holder_id") else { return (session, nil) }
+            return (session, try SQLUserRepository.credentials(from: row, prefix: "holder_").user)
         }
     }
 

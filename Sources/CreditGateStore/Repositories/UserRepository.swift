@@ -310,53 +310,61 @@ public struct SQLUserRepository: UserRepository {
     private func load(where column: String?, equals value: String?) async throws -> [UserCredentials] {
         try await database.withConnection { connection in
             // The roles come in the same statement, as one comma-separated column.
-            let aggregate = database.backend == .postgres ? "string_agg(role, ',')" : "group_concat(role, ',')"
             var query = connection.select().column(Self.columnList)
-                .column(SQLAlias(SQLRaw("(SELECT \(aggregate) FROM user_roles WHERE user_roles.user_id = users.id)"), as: SQLIdentifier("role_list")))
+                .column(SQLAlias(SQLRaw(Self.roleList(database.backend, of: "users")), as: SQLIdentifier("role_list")))
                 .from("users").orderBy("employee_id")
             if let column, let value {
                 query = query.where(SQLIdentifier(column), .equal, SQLBind(value))
             }
-            return try await query.all().map { row in
-                func time(_ name: String) throws -> Date? {
-                    try row.decode(column: name, as: Int64?.self).map(Date.init(storedMilliseconds:))
-                }
-                let id = try row.decode(column: "id", as: String.self)
-                guard let employeeID = EmployeeID(try row.decode(column: "employee_id", as: String.self)),
-                      let status = AccountStatus(rawValue: try row.decode(column: "status", as: String.self)),
-                      let employment = Employment(rawValue: try row.decode(column: "employment", as: String.self))
-                else { throw StoreError.corruptRow("users") }
-                let suspensionText = try row.decode(column: "suspension_reason", as: String?.self)
-                let suspension = suspensionText.flatMap(SuspensionReason.init(rawValue:))
-                if suspensionText != nil, suspension == nil { throw StoreError.corruptRow("users.suspension_reason") }
-                let user = User(
-                    id: .init(id), employeeID: employeeID,
-                    displayName: try row.decode(column: "display_name", as: String.self),
-                    organisationID: .init(try row.decode(column: "organisation_id", as: String.self)),
-                    // A role this build does not know (written by a newer version) grants nothing.
-                    roles: Set((try row.decode(column: "role_list", as: String?.self) ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }),
-                    status: status,
-                    preferredLanguage: try row.decode(column: "preferred_language", as: String?.self).flatMap(Language.init(code:)),
-                    createdAt: Date(storedMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
-                    employment: employment,
-                    queryRightsGrantedAt: try time("query_rights_granted_at"),
-                    suspendedAt: try time("suspended_at"), suspensionReason: suspension,
-                    lastSignInAt: try time("last_sign_in_at"), reinstatedAt: try time("reinstated_at"),
-                    organisationConfirmationDueAt: try time("organisation_confirmation_due_at"),
-                    strictExamRequired: try row.decode(column: "strict_exam_required", as: Int64.self) != 0
-                )
-                return UserCredentials(
-                    user: user,
-                    passwordHash: try row.decode(column: "password_hash", as: String.self),
-                    passwordChangedAt: Date(storedMilliseconds: try row.decode(column: "password_changed_at", as: Int64.self)),
-                    mustChangePassword: try row.decode(column: "must_change_password", as: Int64.self) != 0,
-                    failedSignIns: Int(try row.decode(column: "failed_sign_ins", as: Int64.self)),
-                    lockedUntil: try time("locked_until"),
-                    sealedTOTPSecret: try row.decode(column: "totp_secret", as: String?.self),
-                    sealedPendingTOTPSecret: try row.decode(column: "totp_pending_secret", as: String?.self),
-                    totpLastStep: try row.decode(column: "totp_last_step", as: Int64?.self)
-                )
-            }
+            return try await query.all().map { try Self.credentials(from: $0) }
         }
+    }
+
+    /// The aggregate that lists a user's roles in one column, comma-separated.
+    static func roleList(_ backend: DatabaseBackend, of user: String) -> String {
+        let aggregate = backend == .postgres ? "string_agg(role, ',')" : "group_concat(role, ',')"
+        return "(SELECT \(aggregate) FROM user_roles WHERE user_roles.user_id = \(user).id)"
+    }
+
+    /// A user with its credentials from a row holding ``columns`` and `role_list`, each name after `prefix`.
+    static func credentials(from row: any SQLRow, prefix: String = "") throws -> UserCredentials {
+        func time(_ name: String) throws -> Date? {
+            try row.decode(column: prefix + name, as: Int64?.self).map(Date.init(storedMilliseconds:))
+        }
+        let id = try row.decode(column: prefix + "id", as: String.self)
+        guard let employeeID = EmployeeID(try row.decode(column: prefix + "employee_id", as: String.self)),
+              let status = AccountStatus(rawValue: try row.decode(column: prefix + "status", as: String.self)),
+              let employment = Employment(rawValue: try row.decode(column: prefix + "employment", as: String.self))
+        else { throw StoreError.corruptRow("users") }
+        let suspensionText = try row.decode(column: prefix + "suspension_reason", as: String?.self)
+        let suspension = suspensionText.flatMap(SuspensionReason.init(rawValue:))
+        if suspensionText != nil, suspension == nil { throw StoreError.corruptRow("users.suspension_reason") }
+        let user = User(
+            id: .init(id), employeeID: employeeID,
+            displayName: try row.decode(column: prefix + "display_name", as: String.self),
+            organisationID: .init(try row.decode(column: prefix + "organisation_id", as: String.self)),
+            // A role this build does not know (written by a newer version) grants nothing.
+            roles: Set((try row.decode(column: prefix + "role_list", as: String?.self) ?? "").split(separator: ",").compactMap { Role(rawValue: String($0)) }),
+            status: status,
+            preferredLanguage: try row.decode(column: prefix + "preferred_language", as: String?.self).flatMap(Language.init(code:)),
+            createdAt: Date(storedMilliseconds: try row.decode(column: prefix + "created_at", as: Int64.self)),
+            employment: employment,
+            queryRightsGrantedAt: try time("query_rights_granted_at"),
+            suspendedAt: try time("suspended_at"), suspensionReason: suspension,
+            lastSignInAt: try time("last_sign_in_at"), reinstatedAt: try time("reinstated_at"),
+            organisationConfirmationDueAt: try time("organisation_confirmation_due_at"),
+            strictExamRequired: try row.decode(column: prefix + "strict_exam_required", as: Int64.self) != 0
+        )
+        return UserCredentials(
+            user: user,
+            passwordHash: try row.decode(column: prefix + "password_hash", as: String.self),
+            passwordChangedAt: Date(storedMilliseconds: try row.decode(column: prefix + "password_changed_at", as: Int64.self)),
+            mustChangePassword: try row.decode(column: prefix + "must_change_password", as: Int64.self) != 0,
+            failedSignIns: Int(try row.decode(column: prefix + "failed_sign_ins", as: Int64.self)),
+            lockedUntil: try time("locked_until"),
+            sealedTOTPSecret: try row.decode(column: prefix + "totp_secret", as: String?.self),
+            sealedPendingTOTPSecret: try row.decode(column: prefix + "totp_pending_secret", as: String?.self),
+            totpLastStep: try row.decode(column: prefix + "totp_last_step", as: Int64?.self)
+        )
     }
 }
