@@ -1,4 +1,3 @@
-import AsyncKit
 import CreditGateCore
 import Foundation
 import Logging
@@ -296,7 +295,7 @@ public final class Database: Sendable {
 
 /// Opens SQLite connections configured for a server: WAL journal (readers never block the writer), foreign keys
 /// enforced, and a busy timeout so that a writer waits for the lock instead of failing at once.
-struct SQLiteSessionSource: ConnectionPoolSource, Sendable {
+struct SQLiteSessionSource: Sendable {
     let path: String
     let busyTimeoutMilliseconds: Int
     let threadPool: NIOThreadPool
