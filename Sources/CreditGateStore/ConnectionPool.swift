@@ -17,6 +17,9 @@ struct ConnectionPoolTimedOut: Error {}
 final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
     let capacity: Int
     let requestTimeout: Duration
+    /// A connection idle this long is closed and opened afresh before it is lent: a connection that a firewall or a
+    /// NAT dropped without a word is otherwise found only when a statement on it fails or hangs.
+    let maximumIdle: Duration
     private let opening: @Sendable () async throws -> Connection
     private let isClosed: @Sendable (Connection) -> Bool
     private let closing: @Sendable (Connection) async -> Void
@@ -25,7 +28,8 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
     /// What a waiting caller is given: a connection handed over by the caller that gave it back, or the right to open
     /// one (a place that came free when a connection was dropped or could not be opened).
     private enum Grant {
-        case connection(Connection)
+        /// With the time it has lain idle since, or `nil` when handed over straight from another caller.
+        case connection(Connection, idleSince: ContinuousClock.Instant?)
         case openOne
     }
 
@@ -50,7 +54,7 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
     }
 
     private struct State {
-        var idle: [Connection] = []
+        var idle: [(connection: Connection, since: ContinuousClock.Instant)] = []
         /// Connections open or being opened, lent or idle.
         var open = 0
         var waiters: [Waiter] = []
@@ -59,7 +63,7 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
     }
 
     init(
-        capacity: Int, requestTimeout: Duration,
+        capacity: Int, requestTimeout: Duration, maximumIdle: Duration = .seconds(60),
         open: @escaping @Sendable () async throws -> Connection,
         isClosed: @escaping @Sendable (Connection) -> Bool,
         close: @escaping @Sendable (Connection) async -> Void
@@ -67,6 +71,7 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
         precondition(capacity > 0)
         self.capacity = capacity
         self.requestTimeout = requestTimeout
+        self.maximumIdle = maximumIdle
         self.opening = open
         self.isClosed = isClosed
         self.closing = close
@@ -80,9 +85,11 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
         while true {
             let grant = try await grant()
             switch grant {
-            case .connection(let connection):
-                guard isClosed(connection) else { return connection }
-                // Ended while it was idle: its place goes to a fresh connection, opened for this caller.
+            case .connection(let connection, let idleSince):
+                let stale = idleSince.map { $0.duration(to: .now) >= maximumIdle } ?? false
+                guard isClosed(connection) || stale else { return connection }
+                // Ended or idle too long: its place goes to a fresh connection, opened for this caller.
+                if stale { Task { await closing(connection) } }
                 return try await openConnection()
             case .openOne:
                 return try await openConnection()
@@ -103,11 +110,11 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
                 return .placeFreed(nil)
             }
             guard state.waiters.isEmpty else { return .handOver(state.waiters.removeFirst().continuation) }
-            state.idle.append(connection)
+            state.idle.append((connection, .now))
             return .kept
         }
         switch next {
-        case .handOver(let waiter): waiter.resume(returning: Grant.connection(connection))
+        case .handOver(let waiter): waiter.resume(returning: Grant.connection(connection, idleSince: nil))
         case .placeFreed(let waiter): waiter?.resume(returning: Grant.openOne)
         case .kept: break
         case .close: Task { await closing(connection) }
@@ -127,14 +134,14 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
             return (idle, waiters)
         }
         for waiter in waiters { waiter.continuation.resume(throwing: ConnectionPoolShutDown()) }
-        for connection in idle { await closing(connection) }
+        for entry in idle { await closing(entry.connection) }
     }
 
     private func grant() async throws -> Grant {
         // Most of the time a connection is free or a place is: no suspension at all.
         let immediate: Claim? = state.withLock { state in
             if state.shutDown { return .shutDown }
-            if let connection = state.idle.popLast() { return .grant(.connection(connection)) }
+            if let entry = state.idle.popLast() { return .grant(.connection(entry.connection, idleSince: entry.since)) }
             if state.open < capacity {
                 state.open += 1
                 return .grant(.openOne)
@@ -154,7 +161,7 @@ final class ConnectionPool<Connection: AnyObject & Sendable>: Sendable {
             // Decided again under the lock that registers the waiter, so that a release in between is not missed.
             let decision: Claim = state.withLock { state in
                 if state.shutDown { return .shutDown }
-                if let connection = state.idle.popLast() { return .grant(.connection(connection)) }
+                if let entry = state.idle.popLast() { return .grant(.connection(entry.connection, idleSince: entry.since)) }
                 if state.open < capacity {
                     state.open += 1
                     return .grant(.openOne)

@@ -118,6 +118,7 @@ public final class Database: Sendable {
         busyTimeoutMilliseconds: Int = 2000,
         postgresSearchPath: [String]? = nil,
         connectionRequestTimeout: Duration = .seconds(10),
+        connectionMaximumIdle: Duration = .seconds(60),
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
@@ -135,7 +136,7 @@ public final class Database: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, threadPool: Self.sqliteThreads)
             self.pool = .sqlite(ConnectionPool(
-                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout,
+                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout, maximumIdle: connectionMaximumIdle,
                 open: { try await source.makeConnection(logger: logger, on: eventLoopGroup.next()).get() },
                 isClosed: { $0.isClosed },
                 close: { try? await $0.close().get() }
@@ -148,7 +149,7 @@ public final class Database: Sendable {
             }()
             let connectionIDs = Atomic<Int>(0)
             self.pool = .postgres(ConnectionPool(
-                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout,
+                capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout, maximumIdle: connectionMaximumIdle,
                 open: {
                     let id = connectionIDs.wrappingAdd(1, ordering: .relaxed).newValue
                     let connection = try await PostgresConnection.connect(

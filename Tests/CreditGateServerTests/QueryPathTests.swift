@@ -212,6 +212,39 @@ import Testing
         }
     }
 
+    /// A query is decided on the reference data read when its request was authenticated only while that reading is a
+    /// moment old. A request held longer (a body sent slowly) reads it again, so that an application revoked in
+    /// between is refused.
+    @Test func aQueryHeldPastAMomentIsDecidedOnTheReferenceDataAsItNowStands() async throws {
+        let bank = try await TestBank.make()
+        try await Self.grantRights(bank)
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let clientApp = try await Self.approvedApp(client, bank: bank)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await Self.fileConsent(client, token: token, purposes: ["02"]).1["id"] as? String)
+            let request = QueryService.Request(certificateType: "10", certificateNumber: Self.subjectID, subjectName: "张三", purpose: "02",
+                                               consentID: consentID, channel: .api, appID: clientApp.0, appSecret: clientApp.1)
+            // Fresh: decided on the reading taken at authentication, and allowed.
+            guard case .recognised(let fresh) = try await bank.services.authentication.authenticate(token: token, via: .bearer) else {
+                Issue.record("the session was not recognised")
+                return
+            }
+            #expect(try await bank.services.queries.run(request, by: fresh, clientIP: "127.0.0.1").query.reasons.isEmpty)
+
+            guard case .recognised(let held) = try await bank.services.authentication.authenticate(token: token, via: .bearer) else {
+                Issue.record("the session was not recognised")
+                return
+            }
+            #expect(held.reference != nil)
+            let other = try await client.apiToken("A0002", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/client-apps/\(clientApp.0)/revocation", token: other).0 == .ok)
+            try await Task.sleep(for: .milliseconds(80))
+            let outcome = try await bank.services.queries.run(request, by: held, clientIP: "127.0.0.1")
+            #expect(outcome.query.reasons.map(\.code) == ["app_revoked"])
+        }
+    }
+
     /// The audit log's events as their canonical JSON objects, in order.
     static func events(_ bank: TestBank) async throws -> [[String: Any]] {
         try await bank.services.auditLog.entries(startingAt: 0, limit: 10_000).compactMap { entry in

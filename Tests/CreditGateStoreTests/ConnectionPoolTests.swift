@@ -117,6 +117,29 @@ import Testing
         }
     }
 
+    /// A connection that lay idle past the limit is opened afresh before it is lent (a firewall may have dropped it
+    /// without a word); within the limit the same connection is lent again. A temporary table lives as long as its
+    /// connection, so it shows which one a caller got.
+    @Test(arguments: TestBackend.all)
+    func aConnectionIdleTooLongIsOpenedAfresh(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase(pool: (1, .seconds(10), Self.oneLoop), maximumIdle: .milliseconds(300)) { database in
+            func marked() async throws -> Bool {
+                try await database.withConnection { connection in
+                    do {
+                        _ = try await connection.raw("SELECT count(*) AS n FROM idle_marker").first()
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+            }
+            try await database.withConnection { try await $0.raw("CREATE TEMPORARY TABLE idle_marker (x INTEGER)").run() }
+            #expect(try await marked())
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await marked() == false)
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func nothingIsLentAfterShutdown(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase(pool: (1, .seconds(10), Self.oneLoop)) { database in

@@ -43,12 +43,13 @@ enum TestBackend: CustomTestStringConvertible, Sendable {
 
     /// The same, with a pool of exactly `pool.connections` connections (one event loop) and the given time a caller
     /// waits for one.
-    func withFreshDatabase<T>(pool: (connections: Int, requestTimeout: Duration, loops: any EventLoopGroup)?,
+    func withFreshDatabase<T>(pool: (connections: Int, requestTimeout: Duration, loops: any EventLoopGroup)?, maximumIdle: Duration = .seconds(60),
                               _ body: (Database) async throws -> T) async throws -> T {
         func open(_ location: DatabaseLocation, searchPath: [String]? = nil, logger: Logger) throws -> Database {
             guard let pool else { return try Database(location: location, postgresSearchPath: searchPath, logger: logger) }
             return try Database(location: location, maxConnectionsPerEventLoop: pool.connections, postgresSearchPath: searchPath,
-                                connectionRequestTimeout: pool.requestTimeout, logger: logger, eventLoopGroup: pool.loops)
+                                connectionRequestTimeout: pool.requestTimeout, connectionMaximumIdle: maximumIdle, logger: logger,
+                                eventLoopGroup: pool.loops)
         }
         var logger = Logger(label: "store-tests")
         logger.logLevel = .warning

@@ -13,9 +13,18 @@ public struct AuthenticatedUser: Sendable {
     /// cookie-authenticated requests, which a browser sends by itself.
     public let via: Credential
     /// The reference data (tree, policy, calendar, applications) as it stood when the request was authenticated;
-    /// `nil` when it could not be read. A credit query is decided on it, so that a request reads the reference
-    /// version once. Requests that change reference data read it again after the change.
+    /// `nil` when it could not be read. A credit query is decided on it while it is fresh (see ``freshReference``),
+    /// so that a request reads the reference version once. Requests that change reference data read it again after
+    /// the change.
     public let reference: ReferenceData?
+    /// When ``reference`` was confirmed current.
+    public let referenceCheckedAt: ContinuousClock.Instant
+
+    /// The reference data read at authentication, if that was at most `age` ago: a request whose body arrives slowly
+    /// must not be decided on data older than that (a revoked application, a lowered cap).
+    public func freshReference(maximumAge age: Duration = .milliseconds(50)) -> ReferenceData? {
+        referenceCheckedAt.duration(to: .now) <= age ? reference : nil
+    }
 
     public enum Credential: Sendable { case cookie, bearer }
 }

@@ -185,6 +185,7 @@ public struct AuthenticationService: Sendable {
         }
         let organisation: Organisation?
         let referenceData: ReferenceData?
+        let referenceCheckedAt = ContinuousClock.now
         do {
             referenceData = try await reference.current()
             organisation = referenceData?.tree.units[user.organisationID]
@@ -197,7 +198,7 @@ public struct AuthenticationService: Sendable {
             user: user, organisation: organisation, session: session,
             // Until the account's set-up is finished the session carries no permission at all.
             permissions: session.stage == .full ? matrix.permissions(for: user.roles) : [], via: credential,
-            reference: referenceData
+            reference: referenceData, referenceCheckedAt: referenceCheckedAt
         ))
     }
 

@@ -123,8 +123,8 @@ public struct QueryService: Sendable {
             procedure = named
         }
         // The reference data (tree, applications, policy, calendar) is taken once and serves every check below: as
-        // read when the request was authenticated, microseconds ago.
-        let reference = if let read = actor.reference { read } else { try await self.reference.current() }
+        // read when the request was authenticated, if that was a moment ago, else read again.
+        let reference = if let read = actor.freshReference() { read } else { try await self.reference.current() }
         let tree = reference.tree
         var app: ClientApp?
         var appRefusal: ClientAppRefusal?

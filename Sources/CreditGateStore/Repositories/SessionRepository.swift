@@ -150,7 +150,7 @@ public struct SQLSessionRepository: SessionRepository {
     /// authenticated request makes, written once per dialect.
     static func sessionWithUser(_ backend: DatabaseBackend) -> String {
         let sessionColumns = ["token_hash", "user_id", "csrf_token", "created_at", "last_seen_at", "client_ip", "stage", "ended_at", "end_reason"]
-            .map { "sessions.\"\($0)\"" }
+            .map { "sessions.\"\($0)\" AS \"\($0)\"" }
         let userColumns = SQLUserRepository.columns.map { "holder.\"\($0)\" AS \"holder_\($0)\"" }
         let roles = SQLUserRepository.roleList(backend, of: "holder") + " AS \"holder_role_list\""
         return "SELECT " + (sessionColumns + userColumns + [roles]).joined(separator: ", ")
