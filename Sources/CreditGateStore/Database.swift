@@ -134,10 +134,23 @@ public final class Database: Sendable {
         case .sqliteFile(let path):
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let openings = WriteGate()
             let source = SQLiteSessionSource(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, threadPool: Self.sqliteThreads)
             self.pool = .sqlite(ConnectionPool(
                 capacity: loops * maxConnectionsPerEventLoop, requestTimeout: connectionRequestTimeout, maximumIdle: connectionMaximumIdle,
-                open: { try await source.makeConnection(logger: logger, on: eventLoopGroup.next()).get() },
+                open: {
+                    // One connection opens at a time: switching a new file to WAL takes a lock that a second
+                    // connection opening at the same moment may be refused without waiting, and then fail.
+                    await openings.acquire()
+                    do {
+                        let connection = try await source.makeConnection(logger: logger, on: eventLoopGroup.next()).get()
+                        await openings.release()
+                        return connection
+                    } catch {
+                        await openings.release()
+                        throw error
+                    }
+                },
                 isClosed: { $0.isClosed },
                 close: { try? await $0.close().get() }
             ))

@@ -140,6 +140,27 @@ import Testing
         }
     }
 
+    /// A new SQLite file is switched to WAL by the first connection; others opening at that moment used to be refused
+    /// ("database is locked") without waiting. Forty fresh files, four connections opening at once on each.
+    @Test func connectionsOpeningTogetherOnANewSQLiteFileAllOpen() async throws {
+        for _ in 0..<40 {
+            try await TestBackend.sqlite.withFreshDatabase(pool: (4, .seconds(10), Self.oneLoop)) { database in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            try await database.withConnection { connection in
+                                _ = try await connection.raw("SELECT 1 AS one").first()
+                                // Held a moment, so that the four are open at once.
+                                try await Task.sleep(for: .milliseconds(5))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func nothingIsLentAfterShutdown(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase(pool: (1, .seconds(10), Self.oneLoop)) { database in
