@@ -119,6 +119,78 @@ import Testing
         }
     }
 
+    /// Two approvers deciding one request at the same moment: both read it pending, the first decision is written,
+    /// and the second is refused — and the log says exactly that, never a decision made that was not written. The
+    /// second approver's read is held back as it was before the first decision, so the race happens every time.
+    @Test func ofTwoApproversDecidingAtOnceOnlyTheDecisionWrittenIsLoggedAsMade() async throws {
+        let bank = try await TestBank.make()
+        try await QueryPathTests.grantRights(bank)
+        try await Self.openApprover(bank)
+        try await Self.openApprover(bank, "P0002")
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        let app = try await bank.application()
+        try await app.test(.live) { client in
+            let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
+            let admin = try await client.apiToken("A0001", bank: bank)
+            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                     body: #"{"userDailyCap":0}"#).0 == .ok)
+            let token = try await client.apiToken("Q0001", bank: bank)
+            let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token, purposes: ["02"]).1["id"] as? String)
+            let exceptionID = try #require(try await Self.requestException(client, token: token, consentID: consentID, app: clientApp).1["id"] as? String)
+            let repository = bank.services.exceptions.exceptions
+            let asReadBefore = try #require(try await repository.find(PolicyException.ID(exceptionID)))
+            // The first approver's decision is written.
+            #expect(try await PeopleAccessTests.call(client, .post, "/api/v1/exceptions/\(exceptionID)/decisions",
+                                                     token: try await client.apiToken("P0001", bank: bank), body: #"{"decision":"approve"}"#).0 == .ok)
+            // The second approver read the request before it: still pending.
+            let second = try await client.apiToken("P0002", bank: bank)
+            guard case .recognised(let approver) = try await bank.services.authentication.authenticate(token: second, via: .bearer) else {
+                Issue.record("the second approver's session is not recognised")
+                return
+            }
+            let late = PolicyExceptionService(exceptions: StaleReads(written: repository, asReadBefore: asReadBefore), queries: bank.services.queries,
+                                              users: bank.services.users, organisations: bank.services.organisations, audit: bank.services.auditTrail,
+                                              validity: 30 * 60, clock: bank.services.clock)
+            await #expect(throws: CreditGateError.self) {
+                try await late.decide(asReadBefore.id, approve: false, note: "不同意", onSite: "", by: approver, clientIP: "127.0.0.1")
+            }
+            #expect(try await repository.find(asReadBefore.id)?.status == .approved)
+            let entries = try await QueryPathTests.events(bank).filter {
+                $0["kind"] as? String == "exception.decided" && ($0["details"] as? [String: String])?["exception"] == exceptionID
+            }
+            #expect(entries.compactMap { ($0["details"] as? [String: String])?["decision"] } == ["approve", "refuse"])
+            #expect(entries.compactMap { $0["outcome"] as? String } == ["success", "denied"])
+            #expect(entries.last?["reasons"] as? [String] == [PolicyExceptionRefusal.notPending.rawValue])
+        }
+    }
+
+    /// The register as a second approver saw it: one request read as it was before another's decision; every write
+    /// goes to the real register.
+    struct StaleReads: PolicyExceptionRepository {
+        let written: any PolicyExceptionRepository
+        let asReadBefore: PolicyException
+
+        func find(_ id: PolicyException.ID) async throws -> PolicyException? {
+            id == asReadBefore.id ? asReadBefore : try await written.find(id)
+        }
+        func create(_ exception: PolicyException) async throws { try await written.create(exception) }
+        func creating(_ exception: PolicyException) -> AuditedWrite { written.creating(exception) }
+        func exceptions(requestedBy user: User.ID, limit: Int) async throws -> [PolicyException] {
+            try await written.exceptions(requestedBy: user, limit: limit)
+        }
+        func exceptions(in units: Set<Organisation.ID>?, limit: Int) async throws -> [PolicyException] { try await written.exceptions(in: units, limit: limit) }
+        func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?, at time: Date) async throws -> String {
+            try await written.version(requestedBy: user, orIn: units, at: time)
+        }
+        func pending(in units: Set<Organisation.ID>?, at time: Date, limit: Int) async throws -> [PolicyException] {
+            try await written.pending(in: units, at: time, limit: limit)
+        }
+        func decide(_ exception: PolicyException) async throws -> Bool { try await written.decide(exception) }
+        func deciding(_ exception: PolicyException) -> AuditedWrite { written.deciding(exception) }
+        func use(_ id: PolicyException.ID, by query: CreditQuery.ID, at time: Date) async throws -> Bool { try await written.use(id, by: query, at: time) }
+        func release(_ id: PolicyException.ID, from query: CreditQuery.ID, at time: Date) async throws { try await written.release(id, from: query, at: time) }
+    }
+
     @Test func anOffHoursQueryOfAColleagueNeedsOnSiteVerification() async throws {
         let bank = try await TestBank.make()
         try await QueryPathTests.grantRights(bank)

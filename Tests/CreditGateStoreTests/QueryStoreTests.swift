@@ -293,6 +293,31 @@ extension StoreSuite {
                 != (try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now)))
             #expect(try await repository.pending(in: [organisation.id], at: Self.now, limit: 10).isEmpty)
             #expect(try await !repository.use(exception.id, by: .random(), at: Self.now.addingTimeInterval(60 + 1800)))
+
+            // Made and decided with their audit entries: two decisions on one request in one batch of the log, and
+            // only the first is written — the second's entry is not appended either.
+            let raced = PolicyException(
+                id: .random(), requestedBy: requester.id, organisationID: organisation.id, subject: Self.subject, subjectName: "张三",
+                purpose: .loanApproval, consentID: nil, reasons: exception.reasons, justification: "客户在柜台等候", risks: [], clientIP: "10.0.0.1",
+                requestedAt: Self.now, lapsesAt: Self.now.addingTimeInterval(3600)
+            )
+            let log = SQLAuditLogRepository(database: database)
+            let entry = { (write: AuditedWrite) in
+                PendingAuditEntry(event: AuditEvent(kind: .exceptionDecided, occurredAt: Self.now, actor: nil, clientIP: "10.0.0.2", outcome: .success), write: write)
+            }
+            let sizeBefore = try await log.size()
+            #expect(try await log.append([entry(repository.creating(raced))]) == sizeBefore)
+            #expect(try await repository.find(raced.id) == raced)
+            var approved = raced
+            var refused = raced
+            _ = approved.decide(approve: true, by: approver.id, approverRoles: [.approver], approverUnitCovers: true, note: "", onSite: "",
+                                at: Self.now.addingTimeInterval(60), validity: 1800)
+            _ = refused.decide(approve: false, by: approver.id, approverRoles: [.approver], approverUnitCovers: true, note: "不同意", onSite: "",
+                               at: Self.now.addingTimeInterval(60), validity: 1800)
+            let indices = try await log.append([entry(repository.deciding(approved)), entry(repository.deciding(refused))]) { $0.map { _ in true } }
+            #expect(indices == [sizeBefore + 1, nil])
+            #expect(try await log.size() == sizeBefore + 2)
+            #expect(try await repository.find(raced.id) == approved)
         }
     }
 }

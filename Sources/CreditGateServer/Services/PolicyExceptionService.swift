@@ -57,14 +57,18 @@ public struct PolicyExceptionService: Sendable {
             risks: PolicyException.risks(of: evaluation.decision.reasons, subjectIsColleague: subjectIsColleague), clientIP: clientIP,
             requestedAt: now, lapsesAt: Self.endOfDay(now)
         )
-        try await audit.record(AuditEvent(
+        // The request and its entry are durable together: no entry for a request never stored, no request unlogged.
+        let recorded = try await audit.record(AuditEvent(
             kind: .exceptionRequested, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, subjectHash: subjectHash,
             consentID: exception.consentID?.rawValue, purposeCode: exception.purpose.code, outcome: .success,
             reasonCodes: exception.reasons.map(\.code),
             details: ["exception": exception.id.rawValue, "risks": exception.risks.map(\.rawValue).joined(separator: ","),
                       "justification_sha256": Self.digest(exception.justification)]
-        ))
-        try await exceptions.create(exception)
+        ), with: exceptions.creating(exception))
+        guard recorded != nil else {
+            // Storing a new request never declines; should it, nothing was written.
+            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "exception request \(exception.id) not recorded")
+        }
         return exception
     }
 
@@ -93,11 +97,13 @@ public struct PolicyExceptionService: Sendable {
             }
             throw CreditGateError(status, detailKey: refusal.rawValue, cause: "exception decision refused")
         }
-        try await audit.record(event(.success, [], [
+        // The decision and its entry are durable together. When another approver decided first the write declines,
+        // nothing is written with it, and the log says this decision was refused, never that it was made.
+        let decided = try await audit.record(event(.success, [], [
             "on_site_sha256": exception.onSiteVerification.map(Self.digest) ?? "", "note_sha256": exception.decisionNote.map(Self.digest) ?? "",
             "expires_at": exception.expiresAt.map { ISO8601DateFormatter().string(from: $0) } ?? "",
-        ]))
-        guard try await exceptions.decide(exception) else {
+        ]), with: exceptions.deciding(exception))
+        guard decided != nil else {
             try await audit.record(event(.denied, [PolicyExceptionRefusal.notPending.rawValue], [:]))
             throw CreditGateError(.conflict, detailKey: PolicyExceptionRefusal.notPending.rawValue, cause: "exception decided concurrently")
         }

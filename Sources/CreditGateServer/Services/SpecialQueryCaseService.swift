@@ -62,12 +62,16 @@ public struct SpecialQueryCaseService: Sendable {
             documentNumber: opening.documentNumber.trimmingCharacters(in: .whitespacesAndNewlines),
             grounds: opening.grounds.trimmingCharacters(in: .whitespacesAndNewlines), requestedAt: now
         )
-        try await audit.record(AuditEvent(
+        // The case and its entry are durable together: no entry for a case never stored, no case unlogged.
+        let recorded = try await audit.record(AuditEvent(
             kind: .specialCaseOpened, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
             subjectHash: audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number), purposeCode: purpose.code,
             outcome: .success, details: ["case": specialCase.id.rawValue, "procedure": procedure.rawValue, "document": specialCase.documentNumber]
-        ))
-        try await cases.create(specialCase)
+        ), with: cases.creating(specialCase))
+        guard recorded != nil else {
+            // Storing a new case never declines; should it, nothing was written.
+            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "special case \(specialCase.id) not recorded")
+        }
         return specialCase
     }
 
@@ -91,8 +95,9 @@ public struct SpecialQueryCaseService: Sendable {
             throw CreditGateError(refusal == .notPending ? .conflict : refusal == .noteRequired ? .validationFailed : .forbidden,
                                   detailKey: refusal.rawValue, cause: "special case decision refused")
         }
-        try await audit.record(event(.success, []))
-        guard try await cases.decide(specialCase) else {
+        // The decision and its entry are durable together. When another approver decided first the write declines,
+        // nothing is written with it, and the log says this decision was refused, never that it was made.
+        guard try await audit.record(event(.success, []), with: cases.deciding(specialCase)) != nil else {
             try await audit.record(event(.denied, [SpecialQueryCaseRefusal.notPending.rawValue]))
             throw CreditGateError(.conflict, detailKey: SpecialQueryCaseRefusal.notPending.rawValue, cause: "special case decided concurrently")
         }

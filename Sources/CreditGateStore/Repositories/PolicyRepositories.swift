@@ -137,6 +137,8 @@ public struct SQLUserNetworkRepository: UserNetworkRepository {
 /// Exception requests (授权查询, R-22).
 public protocol PolicyExceptionRepository: Sendable {
     func create(_ exception: PolicyException) async throws
+    /// ``create(_:)`` as the write of the audit entry that records the request: both are durable together or neither.
+    func creating(_ exception: PolicyException) -> AuditedWrite
     func find(_ id: PolicyException.ID) async throws -> PolicyException?
     /// Requests made by the user, newest first.
     func exceptions(requestedBy user: User.ID, limit: Int) async throws -> [PolicyException]
@@ -149,6 +151,9 @@ public protocol PolicyExceptionRepository: Sendable {
     func pending(in units: Set<Organisation.ID>?, at time: Date, limit: Int) async throws -> [PolicyException]
     /// Writes a decision only while the request is still pending; `false` when someone decided first.
     func decide(_ exception: PolicyException) async throws -> Bool
+    /// ``decide(_:)`` as the write of the audit entry that records the decision: it declines, changing nothing, when
+    /// someone decided first, and then that entry is not written either.
+    func deciding(_ exception: PolicyException) -> AuditedWrite
     /// Marks an approved request used by the query, once: `false` when it was used already (two queries at once).
     func use(_ id: PolicyException.ID, by query: CreditQuery.ID, at time: Date) async throws -> Bool
     /// Gives an approval back when the query that took it never came to be.
@@ -169,16 +174,35 @@ public struct SQLPolicyExceptionRepository: PolicyExceptionRepository {
     ]
 
     public func create(_ exception: PolicyException) async throws {
-        try await database.transaction { connection in
-            try await connection.insert(into: "policy_exceptions").columns(Array(Self.columns.prefix(16)))
-                .values(SQLBind(exception.id.rawValue), SQLBind(exception.requestedBy.rawValue), SQLBind(exception.organisationID.rawValue),
-                        SQLBind(exception.subject.type.rawValue), SQLBind(exception.subject.number), SQLBind(exception.subjectName),
-                        SQLBind(exception.purpose.code), SQLBind(exception.consentID?.rawValue), SQLBind(SQLQueryRepository.encode(exception.reasons)),
-                        SQLBind(exception.justification), SQLBind(exception.risks.map(\.rawValue).joined(separator: ",")), SQLBind(exception.clientIP),
-                        SQLBind(exception.requestedAt.storedMilliseconds), SQLBind(exception.lapsesAt.storedMilliseconds),
-                        SQLBind(exception.status.rawValue), SQLBind(exception.requestedAt.storedMilliseconds))
-                .run()
+        _ = try await database.transaction { try await creating(exception).perform($0) }
+    }
+
+    public func creating(_ exception: PolicyException) -> AuditedWrite {
+        AuditedWrite(NewRequest(exception: exception)) { requests, connection in
+            var insert = connection.insert(into: "policy_exceptions").columns(Array(Self.columns.prefix(16)))
+            for exception in requests.map(\.exception) {
+                insert = insert.values(
+                    SQLBind(exception.id.rawValue), SQLBind(exception.requestedBy.rawValue), SQLBind(exception.organisationID.rawValue),
+                    SQLBind(exception.subject.type.rawValue), SQLBind(exception.subject.number), SQLBind(exception.subjectName),
+                    SQLBind(exception.purpose.code), SQLBind(exception.consentID?.rawValue), SQLBind(SQLQueryRepository.encode(exception.reasons)),
+                    SQLBind(exception.justification), SQLBind(exception.risks.map(\.rawValue).joined(separator: ",")), SQLBind(exception.clientIP),
+                    SQLBind(exception.requestedAt.storedMilliseconds), SQLBind(exception.lapsesAt.storedMilliseconds),
+                    SQLBind(exception.status.rawValue), SQLBind(exception.requestedAt.storedMilliseconds)
+                )
+            }
+            try await insert.run()
+            return requests.map { _ in true }
         }
+    }
+
+    /// A request recorded with the audit entry of its making.
+    struct NewRequest: Sendable {
+        let exception: PolicyException
+    }
+
+    /// A decision written with the audit entry that records it.
+    struct Decision: Sendable {
+        let exception: PolicyException
     }
 
     public func find(_ id: PolicyException.ID) async throws -> PolicyException? {
@@ -236,15 +260,24 @@ public struct SQLPolicyExceptionRepository: PolicyExceptionRepository {
     }
 
     public func decide(_ exception: PolicyException) async throws -> Bool {
-        try await database.transaction { connection in
-            try await connection.update("policy_exceptions")
-                .set("status", to: SQLBind(exception.status.rawValue)).set("decided_by", to: SQLBind(exception.decidedBy?.rawValue))
-                .set("decided_at", to: SQLBind(exception.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(exception.decisionNote))
-                .set("on_site_verification", to: SQLBind(exception.onSiteVerification))
-                .set("expires_at", to: SQLBind(exception.expiresAt?.storedMilliseconds))
-                .set("updated_at", to: SQLBind((exception.decidedAt ?? exception.requestedAt).storedMilliseconds))
-                .where("id", .equal, SQLBind(exception.id.rawValue)).where("status", .equal, SQLBind(PolicyException.Status.pending.rawValue))
-                .returning("id").all().count == 1
+        try await database.transaction { try await deciding(exception).perform($0) }
+    }
+
+    public func deciding(_ exception: PolicyException) -> AuditedWrite {
+        AuditedWrite(Decision(exception: exception)) { decisions, connection in
+            // One at a time: of two decisions on one request in a batch, the second finds it decided and declines.
+            var written: [Bool] = []
+            for exception in decisions.map(\.exception) {
+                written.append(try await connection.update("policy_exceptions")
+                    .set("status", to: SQLBind(exception.status.rawValue)).set("decided_by", to: SQLBind(exception.decidedBy?.rawValue))
+                    .set("decided_at", to: SQLBind(exception.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(exception.decisionNote))
+                    .set("on_site_verification", to: SQLBind(exception.onSiteVerification))
+                    .set("expires_at", to: SQLBind(exception.expiresAt?.storedMilliseconds))
+                    .set("updated_at", to: SQLBind((exception.decidedAt ?? exception.requestedAt).storedMilliseconds))
+                    .where("id", .equal, SQLBind(exception.id.rawValue)).where("status", .equal, SQLBind(PolicyException.Status.pending.rawValue))
+                    .returning("id").all().count == 1)
+            }
+            return written
         }
     }
 

@@ -485,6 +485,8 @@ public struct SQLQueryRepository: QueryRepository {
 /// State-organ and internal-staff cases.
 public protocol SpecialQueryCaseRepository: Sendable {
     func create(_ specialCase: SpecialQueryCase) async throws
+    /// ``create(_:)`` as the write of the audit entry that records the opening: both are durable together or neither.
+    func creating(_ specialCase: SpecialQueryCase) -> AuditedWrite
     func find(_ id: SpecialQueryCase.ID) async throws -> SpecialQueryCase?
     /// Cases opened by the user, newest first.
     func cases(requestedBy user: User.ID, limit: Int) async throws -> [SpecialQueryCase]
@@ -492,6 +494,9 @@ public protocol SpecialQueryCaseRepository: Sendable {
     func cases(in units: Set<Organisation.ID>?, limit: Int) async throws -> [SpecialQueryCase]
     /// Writes a decision only while the case is still pending; `false` when someone decided first.
     func decide(_ specialCase: SpecialQueryCase) async throws -> Bool
+    /// ``decide(_:)`` as the write of the audit entry that records the decision: it declines, changing nothing, when
+    /// someone decided first, and then that entry is not written either.
+    func deciding(_ specialCase: SpecialQueryCase) -> AuditedWrite
     /// Marks an approved case used by the query, once: `false` when it was used already (two queries at once).
     func use(_ id: SpecialQueryCase.ID, by query: CreditQuery.ID) async throws -> Bool
     /// Gives a case back to the approved state when the query that took it never came to be.
@@ -511,14 +516,33 @@ public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
     ]
 
     public func create(_ specialCase: SpecialQueryCase) async throws {
-        try await database.transaction { connection in
-            try await connection.insert(into: "special_query_cases").columns(Array(Self.columns.prefix(12)))
-                .values(SQLBind(specialCase.id.rawValue), SQLBind(specialCase.procedure.rawValue), SQLBind(specialCase.subject.type.rawValue),
-                        SQLBind(specialCase.subject.number), SQLBind(specialCase.purpose.code), SQLBind(specialCase.requestedBy.rawValue),
-                        SQLBind(specialCase.organisationID.rawValue), SQLBind(specialCase.authority), SQLBind(specialCase.documentNumber),
-                        SQLBind(specialCase.grounds), SQLBind(specialCase.requestedAt.storedMilliseconds), SQLBind(specialCase.status.rawValue))
-                .run()
+        _ = try await database.transaction { try await creating(specialCase).perform($0) }
+    }
+
+    public func creating(_ specialCase: SpecialQueryCase) -> AuditedWrite {
+        AuditedWrite(NewCase(specialCase: specialCase)) { opened, connection in
+            var insert = connection.insert(into: "special_query_cases").columns(Array(Self.columns.prefix(12)))
+            for specialCase in opened.map(\.specialCase) {
+                insert = insert.values(
+                    SQLBind(specialCase.id.rawValue), SQLBind(specialCase.procedure.rawValue), SQLBind(specialCase.subject.type.rawValue),
+                    SQLBind(specialCase.subject.number), SQLBind(specialCase.purpose.code), SQLBind(specialCase.requestedBy.rawValue),
+                    SQLBind(specialCase.organisationID.rawValue), SQLBind(specialCase.authority), SQLBind(specialCase.documentNumber),
+                    SQLBind(specialCase.grounds), SQLBind(specialCase.requestedAt.storedMilliseconds), SQLBind(specialCase.status.rawValue)
+                )
+            }
+            try await insert.run()
+            return opened.map { _ in true }
         }
+    }
+
+    /// A case recorded with the audit entry of its opening.
+    struct NewCase: Sendable {
+        let specialCase: SpecialQueryCase
+    }
+
+    /// A decision written with the audit entry that records it.
+    struct Decision: Sendable {
+        let specialCase: SpecialQueryCase
     }
 
     public func find(_ id: SpecialQueryCase.ID) async throws -> SpecialQueryCase? {
@@ -539,13 +563,22 @@ public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
     }
 
     public func decide(_ specialCase: SpecialQueryCase) async throws -> Bool {
-        try await database.transaction { connection in
-            try await connection.update("special_query_cases")
-                .set("status", to: SQLBind(specialCase.status.rawValue)).set("decided_by", to: SQLBind(specialCase.decidedBy?.rawValue))
-                .set("decided_at", to: SQLBind(specialCase.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(specialCase.decisionNote))
-                .set("expires_at", to: SQLBind(specialCase.expiresAt?.storedMilliseconds))
-                .where("id", .equal, SQLBind(specialCase.id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.pending.rawValue))
-                .returning("id").all().count == 1
+        try await database.transaction { try await deciding(specialCase).perform($0) }
+    }
+
+    public func deciding(_ specialCase: SpecialQueryCase) -> AuditedWrite {
+        AuditedWrite(Decision(specialCase: specialCase)) { decisions, connection in
+            // One at a time: of two decisions on one case in a batch, the second finds it decided and declines.
+            var written: [Bool] = []
+            for specialCase in decisions.map(\.specialCase) {
+                written.append(try await connection.update("special_query_cases")
+                    .set("status", to: SQLBind(specialCase.status.rawValue)).set("decided_by", to: SQLBind(specialCase.decidedBy?.rawValue))
+                    .set("decided_at", to: SQLBind(specialCase.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(specialCase.decisionNote))
+                    .set("expires_at", to: SQLBind(specialCase.expiresAt?.storedMilliseconds))
+                    .where("id", .equal, SQLBind(specialCase.id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.pending.rawValue))
+                    .returning("id").all().count == 1)
+            }
+            return written
         }
     }
 
