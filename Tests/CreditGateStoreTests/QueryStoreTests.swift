@@ -85,6 +85,54 @@ extension StoreSuite {
         }
     }
 
+    /// What the bureau's query-records section is made from: the subject's newest answered queries, at most the
+    /// limit, read in time order from the index of migration 9 without sorting the subject's whole history.
+    @Test(arguments: TestBackend.all)
+    func aSubjectsHistoryIsItsNewestAnsweredQueriesFirst(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let person = user("E1001", in: organisation)
+            try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            let repository = SQLQueryRepository(database: database)
+            let other = SubjectIdentifier(type: .residentID, number: "11010519491231002X")
+            let envelope = SealedEnvelope(keyID: "k1", wrappedKey: Data([1]), ciphertext: Data([2]))
+            // Answered out of time order; the purposes tell them apart.
+            let answered: [(minutes: Double, purpose: QueryPurpose, subject: SubjectIdentifier)] = [
+                (30, .loanApproval, Self.subject), (10, .postLoanManagement, Self.subject), (50, .creditCardApproval, Self.subject),
+                (40, .guarantorReview, Self.subject), (60, .loanApproval, other),
+            ]
+            var items: [(query: CreditQuery, report: StoredReport)] = []
+            for entry in answered {
+                var item = CreditQuery(id: .random(), userID: person.id, organisationID: person.organisationID, channel: .api, clientAppID: nil,
+                                       subject: entry.subject, subjectName: "张三", purpose: entry.purpose, consentID: nil, clientIP: "10.0.0.1",
+                                       requestedAt: Self.now, status: .answered, reasons: [])
+                item.answeredAt = Self.now.addingTimeInterval(entry.minutes * 60)
+                let report = StoredReport(id: .random(), queryID: item.id, kind: .personal, reportNumber: "R", envelope: envelope, storedAt: item.answeredAt!)
+                item.reportID = report.id
+                items.append((item, report))
+            }
+            try await repository.recordAnswered(items)
+            try await repository.record(query(by: person, status: .refused))
+            let newest = try await repository.answeredQueries(about: Self.subject, limit: 3)
+            #expect(newest.map(\.purpose) == [.creditCardApproval, .guarantorReview, .loanApproval])
+            #expect(newest.map(\.answeredAt) == [50, 40, 30].map { Self.now.addingTimeInterval($0 * 60) })
+            #expect(newest.allSatisfy { $0.organisationName == organisation.name })
+            #expect(try await repository.answeredQueries(about: Self.subject, limit: 10).count == 4)
+            if database.backend == .sqlite {
+                let plan = try await database.withConnection { connection in
+                    try await connection.raw("""
+                        EXPLAIN QUERY PLAN SELECT queries.answered_at, queries.purpose, organisations.name FROM queries
+                        JOIN organisations ON queries.organisation_id = organisations.id
+                        WHERE queries.subject_type = '10' AND queries.subject_number = 'x' AND queries.status = 'answered'
+                        ORDER BY queries.answered_at DESC LIMIT 50
+                        """).all().map { try $0.decode(column: "detail", as: String.self) }
+                }
+                #expect(plan.contains { $0.contains("COVERING INDEX queries_subject_history") })
+                #expect(!plan.contains { $0.contains("TEMP B-TREE") })
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func aSpecialCaseIsUsedOnceAndAnAppDecidedOnce(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in

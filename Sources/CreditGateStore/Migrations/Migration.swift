@@ -27,6 +27,7 @@ public enum Migrations {
         Migration0006PolicyExceptions.migration,
         Migration0007ReportViewing.migration,
         Migration0008ReferenceVersion.migration,
+        Migration0009SubjectHistoryIndex.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
