@@ -109,8 +109,7 @@ public struct SandboxBureau: CreditBureau {
             throw BureauError.rejected(code: "500")
         }
 
-        let report = makeReport(request, earlierQueries: earlier)
-        var wire = try Self.encode(report)
+        var wire = try document(request, earlierQueries: earlier)
         if behaviour.fault == .malformed {
             wire = Data(wire.prefix(wire.count / 2))
         }
@@ -118,39 +117,102 @@ public struct SandboxBureau: CreditBureau {
     }
 
     /// The report as the bureau would write it for this request.
-    func makeReport(_ request: BureauRequest, earlierQueries: [BureauQueryRecord]) -> CreditReport {
-        let subject = request.subject
-        let now = clock()
-        let header = ReportHeader(
-            reportNumber: Self.reportNumber(subject: subject, queryReference: request.queryReference),
-            generatedAt: now, queryingInstitution: institution, purposeCode: request.purposeCode
-        )
-        let queries = SandboxContent.queryRecords(for: subject, from: earlierQueries, excluding: institution)
-        switch subject.kind {
+    func makeReport(_ request: BureauRequest, earlierQueries: [BureauQueryRecord]) throws -> CreditReport {
+        let (header, queries, now) = fresh(request, earlierQueries: earlierQueries)
+        switch request.subject.kind {
         case .personal:
-            let content = contents.personal(subject)
-            let summary = PersonalCreditReport.Summary(
-                loanAccounts: content.accounts.filter { $0.kind != .creditCard }.count,
-                creditCardAccounts: content.accounts.filter { $0.kind == .creditCard }.count,
-                accountsEverOverdue: content.accounts.filter { $0.repaymentHistory.contains(where: \.isNumber) }.count,
-                totalCreditLimitYuan: content.accounts.reduce(0) { $0 + $1.creditLimitYuan },
-                totalBalanceYuan: content.accounts.reduce(0) { $0 + $1.balanceYuan },
-                guaranteesGiven: content.guarantees.count,
-                publicRecords: content.publicRecords.count,
-                queriesLastTwoYears: Self.countWithinTwoYears(queries, of: now)
-            )
+            let content = try contents.personal(request.subject).content
             return .personal(PersonalCreditReport(
                 header: header, identity: content.identity, residences: content.residences, employments: content.employments,
-                summary: summary, accounts: content.accounts, guarantees: content.guarantees, publicRecords: content.publicRecords,
-                queryRecords: queries
+                summary: Self.summary(of: content, queries: queries, now: now), accounts: content.accounts, guarantees: content.guarantees,
+                publicRecords: content.publicRecords, queryRecords: queries
             ))
         case .corporate:
-            let content = contents.corporate(subject)
+            let content = try contents.corporate(request.subject).content
             return .corporate(CorporateCreditReport(
                 header: header, basics: content.basics, facilities: content.facilities, guarantees: content.guarantees,
                 publicRecords: content.publicRecords, queryRecords: queries
             ))
         }
+    }
+
+    /// The same report as the bureau sends it: JSON, as ``encode(_:)`` writes it but for the order of the members.
+    /// The subject's own sections are the same in every report, so they are written once per subject and repeated
+    /// as they are; only the header, the query records and the summary are written for each request.
+    func document(_ request: BureauRequest, earlierQueries: [BureauQueryRecord]) throws -> Data {
+        let (header, queries, now) = fresh(request, earlierQueries: earlierQueries)
+        switch request.subject.kind {
+        case .personal:
+            let held = try contents.personal(request.subject)
+            return try Self.assemble(kind: "personal", held.members, PersonalPerRequest(
+                header: header, queryRecords: queries, summary: Self.summary(of: held.content, queries: queries, now: now)
+            ))
+        case .corporate:
+            let held = try contents.corporate(request.subject)
+            return try Self.assemble(kind: "corporate", held.members, CorporatePerRequest(header: header, queryRecords: queries))
+        }
+    }
+
+    /// What changes with each request: the header, and the query records with the subject's history in them.
+    private func fresh(_ request: BureauRequest, earlierQueries: [BureauQueryRecord]) -> (ReportHeader, [BureauQueryRecord], Date) {
+        let now = clock()
+        let header = ReportHeader(
+            reportNumber: Self.reportNumber(subject: request.subject, queryReference: request.queryReference),
+            generatedAt: now, queryingInstitution: institution, purposeCode: request.purposeCode
+        )
+        return (header, SandboxContent.queryRecords(for: request.subject, from: earlierQueries, excluding: institution), now)
+    }
+
+    static func summary(of content: SandboxContent.Personal, queries: [BureauQueryRecord], now: Date) -> PersonalCreditReport.Summary {
+        PersonalCreditReport.Summary(
+            loanAccounts: content.accounts.filter { $0.kind != .creditCard }.count,
+            creditCardAccounts: content.accounts.filter { $0.kind == .creditCard }.count,
+            accountsEverOverdue: content.accounts.filter { $0.repaymentHistory.contains(where: \.isNumber) }.count,
+            totalCreditLimitYuan: content.accounts.reduce(0) { $0 + $1.creditLimitYuan },
+            totalBalanceYuan: content.accounts.reduce(0) { $0 + $1.balanceYuan },
+            guaranteesGiven: content.guarantees.count,
+            publicRecords: content.publicRecords.count,
+            queriesLastTwoYears: countWithinTwoYears(queries, of: now)
+        )
+    }
+
+    /// The members of a personal report that change with each request, under the report's own names.
+    struct PersonalPerRequest: Encodable {
+        let header: ReportHeader
+        let queryRecords: [BureauQueryRecord]
+        let summary: PersonalCreditReport.Summary
+    }
+
+    /// The members of a corporate report that change with each request, under the report's own names.
+    struct CorporatePerRequest: Encodable {
+        let header: ReportHeader
+        let queryRecords: [BureauQueryRecord]
+    }
+
+    /// `{"<kind>":{"_0":{…}}}`, the shape ``CreditReport``'s coding gives a case with one unnamed value, with the
+    /// subject's members and the request's in one object.
+    static func assemble(kind: String, _ subjectMembers: Data, _ perRequest: some Encodable) throws -> Data {
+        var document = Data("{\"\(kind)\":{\"_0\":{".utf8)
+        document.append(subjectMembers)
+        document.append(UInt8(ascii: ","))
+        document.append(try members(of: perRequest))
+        document.append(contentsOf: "}}}".utf8)
+        return document
+    }
+
+    /// An object's members as ``encode(_:)`` writes them, without the braces around them.
+    static func members(of value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        let object: Data
+        do {
+            object = try encoder.encode(value)
+        } catch {
+            throw BureauError.malformedAnswer
+        }
+        guard object.count >= 2, object.first == UInt8(ascii: "{"), object.last == UInt8(ascii: "}") else { throw BureauError.malformedAnswer }
+        return object.dropFirst().dropLast()
     }
 
     /// A fresh number for each request, as a real bureau gives, but reproducible: from the subject and the gateway's
@@ -198,26 +260,34 @@ public struct SandboxBureau: CreditBureau {
 /// holds `capacity` subjects it starts afresh, which costs only composing again.
 final class SandboxContentMemo: Sendable {
     private let capacity = 4096
-    private let held = Mutex<(personal: [BureauSubject: SandboxContent.Personal], corporate: [BureauSubject: SandboxContent.Corporate])>(([:], [:]))
+    private let held = Mutex<(personal: [BureauSubject: Held<SandboxContent.Personal>], corporate: [BureauSubject: Held<SandboxContent.Corporate>])>(([:], [:]))
 
-    func personal(_ subject: BureauSubject) -> SandboxContent.Personal {
-        if let kept = held.withLock({ $0.personal[subject] }) { return kept }
-        let content = SandboxContent.personal(subject)
-        held.withLock { held in
-            if held.personal.count >= capacity { held.personal.removeAll(keepingCapacity: true) }
-            held.personal[subject] = content
-        }
-        return content
+    /// A subject's content with its members as JSON (see ``SandboxBureau/members(of:)``), written once.
+    struct Held<Content: Sendable>: Sendable {
+        let content: Content
+        let members: Data
     }
 
-    func corporate(_ subject: BureauSubject) -> SandboxContent.Corporate {
+    func personal(_ subject: BureauSubject) throws -> Held<SandboxContent.Personal> {
+        if let kept = held.withLock({ $0.personal[subject] }) { return kept }
+        let content = SandboxContent.personal(subject)
+        let composed = Held(content: content, members: try SandboxBureau.members(of: content))
+        held.withLock { held in
+            if held.personal.count >= capacity { held.personal.removeAll(keepingCapacity: true) }
+            held.personal[subject] = composed
+        }
+        return composed
+    }
+
+    func corporate(_ subject: BureauSubject) throws -> Held<SandboxContent.Corporate> {
         if let kept = held.withLock({ $0.corporate[subject] }) { return kept }
         let content = SandboxContent.corporate(subject)
+        let composed = Held(content: content, members: try SandboxBureau.members(of: content))
         held.withLock { held in
             if held.corporate.count >= capacity { held.corporate.removeAll(keepingCapacity: true) }
-            held.corporate[subject] = content
+            held.corporate[subject] = composed
         }
-        return content
+        return composed
     }
 }
 
@@ -225,7 +295,8 @@ final class SandboxContentMemo: Sendable {
 /// the query records, of the history given), drawing from a ``SeededGenerator`` with its own seed per section, so
 /// that no section's content depends on another's.
 enum SandboxContent {
-    struct Personal: Sendable {
+    /// The sections of a personal report that depend on the subject alone, under the report's own names.
+    struct Personal: Sendable, Encodable {
         let identity: PersonalCreditReport.Identity
         let residences: [PersonalCreditReport.Residence]
         let employments: [PersonalCreditReport.Employment]
@@ -234,7 +305,8 @@ enum SandboxContent {
         let publicRecords: [PublicRecord]
     }
 
-    struct Corporate: Sendable {
+    /// The sections of a corporate report that depend on the subject alone, under the report's own names.
+    struct Corporate: Sendable, Encodable {
         let basics: CorporateCreditReport.Basics
         let facilities: [CreditAccount]
         let guarantees: [Guarantee]

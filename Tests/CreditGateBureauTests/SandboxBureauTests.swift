@@ -309,8 +309,22 @@ actor RecordedHistory: BureauQueryHistory {
         #expect(report == prompt)
     }
 
+    /// The document sent is written from the subject's sections as held and the request's own members; read back,
+    /// it is exactly the report made for the request — personal and corporate, with a history, asked twice.
+    @Test func theDocumentSentIsTheReportMade() throws {
+        let history = [BureauQueryRecord(date: "2026-03-01", institution: "某银行上海分行", purposeCode: "02"),
+                       BureauQueryRecord(date: "2024-01-15", institution: "某银行北京分行", purposeCode: "03")]
+        for asked in [request(Self.female1949), request(Self.maleShanghai), request(Self.company, kind: .corporate)] {
+            for earlier in [[], history] {
+                let document = try bureau.document(asked, earlierQueries: earlier)
+                #expect(try SandboxBureau.decode(document) == (try bureau.makeReport(asked, earlierQueries: earlier)))
+                #expect(try bureau.document(asked, earlierQueries: earlier) == document)
+            }
+        }
+    }
+
     @Test func theAnswerSurvivesTheWire() throws {
-        let report = bureau.makeReport(request(Self.female1949), earlierQueries: [])
+        let report = try bureau.makeReport(request(Self.female1949), earlierQueries: [])
         #expect(try SandboxBureau.decode(SandboxBureau.encode(report)) == report)
         let wire = try SandboxBureau.encode(report)
         #expect(throws: BureauError.malformedAnswer) {
