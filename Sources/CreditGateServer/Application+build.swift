@@ -51,6 +51,8 @@ public struct AppServices: Sendable {
     public let policy: PolicyService
     public let userNetworks: any UserNetworkRepository
     public let simulator: PolicySimulator
+    /// The register of related parties.
+    public let relatedParties: RelatedPartyService
     public let exams: any ExamRepository
     public let auditLog: any AuditLogRepository
     public let auditTrail: AuditTrail
@@ -108,8 +110,11 @@ public struct AppServices: Sendable {
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
                                                    audit: auditTrail, clock: clock)
         let exceptionRepository = SQLPolicyExceptionRepository(database: database)
+        let relatedParties = RelatedPartyService(parties: SQLRelatedPartyRepository(database: database), users: users, organisations: organisations,
+                                                 audit: auditTrail, clock: clock)
         let queries = QueryService(queries: queryRepository, consents: consentRepository, loans: loans,
-                                   apps: clientApps, specialCases: specialCases, exceptions: exceptionRepository, policy: policy, networks: userNetworks,
+                                   apps: clientApps, specialCases: specialCases, exceptions: exceptionRepository, relatedParties: relatedParties,
+                                   policy: policy, networks: userNetworks,
                                    bureau: bureau, sealer: sealer, audit: auditTrail, clock: clock, logger: arguments.logger)
         return AppServices(
             database: database, organisations: organisations, users: users, sessions: sessions,
@@ -145,7 +150,8 @@ public struct AppServices: Sendable {
             userNetworks: userNetworks,
             simulator: PolicySimulator(users: users, organisations: organisations, consents: consentRepository, queries: queryRepository,
                                        gate: PolicyGate(policy: policy, queries: queryRepository, networks: userNetworks), loans: loans, apps: clientApps,
-                                       audit: auditTrail, clock: clock),
+                                       relatedParties: relatedParties, audit: auditTrail, clock: clock),
+            relatedParties: relatedParties,
             exams: exams,
             auditLog: auditLog, auditTrail: auditTrail,
             logSigner: NoteSigner(keyName: configuration.logOrigin, privateKey: arguments.secrets.logSigningKey),
@@ -237,6 +243,7 @@ func buildRouter(_ arguments: some AppArguments, services: AppServices, startedA
         authentication: services.authentication, administration: services.administration, access: services.access,
         suspension: services.suspension, responsibility: services.responsibility, clock: services.clock
     ).addRoutes(to: router.group("api/v1"))
+    RelatedPartyAPIController(relatedParties: services.relatedParties).addRoutes(to: router.group("api/v1"))
     QueryAPIController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
                        specialCases: services.specialCases, exceptions: services.exceptions, retention: services.retention,
                        clock: services.clock)

@@ -155,6 +155,36 @@ import Testing
         #expect(app.refusal(secret: "s3cret", unit: .init("sh"), tree: tree) == .revoked)
     }
 
+    /// the register's entries for the subject say whose report it is to the querier — their own first, then a
+    /// relative they declared, then a colleague's of their unit; a relative of a colleague, or someone of another
+    /// unit, is nobody's business here.
+    @Test func aRelatedPartyIsTheQueriersOwnTheirRelativeOrAColleagueOfTheirUnit() {
+        let querier = Self.user()
+        func holder(_ user: String, _ unit: String, _ relation: RelatedParty.Relation) -> RelatedPartyHolder {
+            RelatedPartyHolder(userID: .init(user), organisationID: .init(unit), relation: relation)
+        }
+        #expect(RelatedPartyMatch.of([], querier: querier) == nil)
+        #expect(RelatedPartyMatch.of([holder("q", "ho", .spouse), holder("q", "ho", .own)], querier: querier) == .own)
+        #expect(RelatedPartyMatch.of([holder("c", "ho", .own), holder("q", "ho", .parent)], querier: querier) == .relative(.parent))
+        #expect(RelatedPartyMatch.of([holder("c", "ho", .own)], querier: querier) == .colleague)
+        #expect(RelatedPartyMatch.of([holder("c", "ho", .child), holder("d", "branch", .own)], querier: querier) == nil)
+
+        func decide(_ match: RelatedPartyMatch?, procedure: SpecialQueryCase.Procedure? = nil) -> [QueryRefusalReason] {
+            QueryAdmission.decide(QueryAdmissionFacts(user: querier, subject: Self.subject, purpose: .loanApproval, appRefusal: nil,
+                                                      consent: Self.consent(), hasActiveLoan: false, procedure: procedure, relatedParty: match,
+                                                      at: Self.at("2026-05-05"))).reasons
+        }
+        #expect(decide(nil).isEmpty)
+        // Refused whatever the consent, and said in both languages with the relation.
+        let own = decide(.own)
+        #expect(own.map(\.code) == ["related_party"] && own.first?.facts["relation"] == "self")
+        #expect(own.first?.message(in: .zhCN).contains("您本人") == true && own.first?.message(in: .en).contains("yourself") == true)
+        #expect(decide(.relative(.sibling)).first?.message(in: .en).contains("a sibling you declared") == true)
+        #expect(decide(.colleague).first?.message(in: .zhCN).contains("本机构的同事") == true)
+        // Under the internal-staff procedure the rule gives way to the case, which admission checks instead.
+        #expect(decide(.own, procedure: .internalStaff).map(\.code) == ["special_case_missing"])
+    }
+
     @Test func aStateOrganQueryNeedsItsOwnApprovedCaseButNoConsent() {
         var specialCase = SpecialQueryCase(
             id: .random(), procedure: .stateOrgan, subject: Self.subject, purpose: .judicialInvestigation, requestedBy: .init("q"),

@@ -133,6 +133,43 @@ extension StoreSuite {
         }
     }
 
+    /// The register of related parties: an entry is stored with its audit entry, once per person and identifier, is
+    /// found by its hash with the unit of its holder, and is removed with its audit entry, once.
+    @Test(arguments: TestBackend.all)
+    func aRelatedPartyIsRegisteredOnceFoundByItsHashAndRemovedOnce(_ backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { (database: Database) async throws -> Void in
+            let organisation = try await migratedWithHeadOffice(database)
+            let holder = user("E1001", in: organisation), administrator = user("E2001", in: organisation, roles: [.systemAdministrator])
+            for person in [holder, administrator] {
+                try await SQLUserRepository(database: database).create(person, passwordHash: "h", mustChangePassword: false, now: Self.now)
+            }
+            let repository = SQLRelatedPartyRepository(database: database)
+            let log = SQLAuditLogRepository(database: database)
+            let entry = { (write: AuditedWrite) in
+                PendingAuditEntry(event: AuditEvent(kind: .relatedPartyDeclared, occurredAt: Self.now, actor: nil, clientIP: "10.0.0.2", outcome: .success),
+                                  write: write)
+            }
+            let party = RelatedParty(id: .random(), userID: holder.id, relation: .own, subjectType: .residentID, subjectHash: "h1",
+                                     maskedIdentifier: "110***********1239", declaredBy: administrator.id, declaredAt: Self.now)
+            let again = RelatedParty(id: .random(), userID: holder.id, relation: .spouse, subjectType: .residentID, subjectHash: "h1",
+                                     maskedIdentifier: "110***********1239", declaredBy: administrator.id, declaredAt: Self.now)
+            let size = try await log.size()
+            #expect(try await log.append([entry(repository.declaring(party)), entry(repository.declaring(again))]) { $0.map { _ in true } }
+                == [size, nil])
+            #expect(try await repository.parties(of: holder.id) == [party])
+            #expect(try await repository.party(party.id) == party)
+            #expect(try await repository.holders(ofSubjectHash: "h1") == [RelatedPartyHolder(userID: holder.id, organisationID: organisation.id, relation: .own)])
+            #expect(try await repository.holders(ofSubjectHash: "h2").isEmpty)
+            // Only its holder's entry is removed, and only once.
+            #expect(try await log.append([entry(repository.removing(party.id, of: administrator.id))]) { $0.map { _ in true } } == [nil])
+            #expect(try await log.append([entry(repository.removing(party.id, of: holder.id)), entry(repository.removing(party.id, of: holder.id))]) {
+                $0.map { _ in true }
+            } == [size + 1, nil])
+            #expect(try await repository.parties(of: holder.id).isEmpty)
+            #expect(try await log.size() == size + 2)
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func aSpecialCaseIsUsedOnceAndAnAppDecidedOnce(_ backend: TestBackend) async throws {
         try await backend.withFreshDatabase { (database: Database) async throws -> Void in

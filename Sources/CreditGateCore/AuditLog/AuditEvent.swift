@@ -61,6 +61,8 @@ public struct AuditEvent: Sendable, Equatable {
         case exceptionRequested = "exception.requested"
         case exceptionDecided = "exception.decided"
         case reportViewTraced = "report.view_traced"
+        case relatedPartyDeclared = "related_party.declared"
+        case relatedPartyRemoved = "related_party.removed"
 
         public var nameKey: String { "audit_kind_\(rawValue.replacingOccurrences(of: ".", with: "_"))" }
     }

@@ -52,10 +52,13 @@ public struct QueryAdmissionFacts: Sendable {
     public let procedure: SpecialQueryCase.Procedure?
     /// The approved case the query cites, if it exists; looked at only under a special procedure.
     public let specialCase: SpecialQueryCase?
+    /// How the subject is related to the querier by the register of related parties, when it is.
+    public let relatedParty: RelatedPartyMatch?
     public let at: Date
 
     public init(user: User, subject: SubjectIdentifier, purpose: QueryPurpose, appRefusal: ClientAppRefusal?, consent: Consent?,
-                hasActiveLoan: Bool, procedure: SpecialQueryCase.Procedure? = nil, specialCase: SpecialQueryCase? = nil, at: Date) {
+                hasActiveLoan: Bool, procedure: SpecialQueryCase.Procedure? = nil, specialCase: SpecialQueryCase? = nil,
+                relatedParty: RelatedPartyMatch? = nil, at: Date) {
         self.user = user
         self.subject = subject
         self.purpose = purpose
@@ -64,6 +67,7 @@ public struct QueryAdmissionFacts: Sendable {
         self.hasActiveLoan = hasActiveLoan
         self.procedure = procedure
         self.specialCase = specialCase
+        self.relatedParty = relatedParty
         self.at = at
     }
 }
@@ -95,8 +99,18 @@ public enum QueryAdmission {
             } else {
                 reasons.append(.init(code: "special_case_missing"))
             }
-        } else if facts.purpose.isStateOrganOnly {
-            reasons.append(.init(code: "purpose_state_organ_only", facts: ["purpose": facts.purpose.code]))
+        } else {
+            if facts.purpose.isStateOrganOnly {
+                reasons.append(.init(code: "purpose_state_organ_only", facts: ["purpose": facts.purpose.code]))
+            }
+            // one's own report, a declared relative's or a colleague's is never an ordinary query, whatever the
+            // consent: only a special procedure, with its approved case, may make it.
+            if let related = facts.relatedParty {
+                let name = "related_party_relation_\(related.code)"
+                reasons.append(.init(code: "related_party", facts: [
+                    "relation": related.code, "relation_zh": Catalogue.format(name, in: .zhCN), "relation_en": Catalogue.format(name, in: .en),
+                ]))
+            }
         }
         if !facts.purpose.reportKinds.contains(kind) {
             reasons.append(.init(code: "purpose_not_for_kind", facts: ["purpose": facts.purpose.code]))
@@ -123,7 +137,7 @@ public enum QueryAdmission {
 
     /// Every reason code the decision can give, for the catalogue test and the documentation.
     public static let reasonCodes: [String] = [
-        "user_not_active", "user_no_query_rights", "purpose_state_organ_only", "purpose_not_for_kind", "consent_missing", "loan_not_active",
+        "user_not_active", "user_no_query_rights", "purpose_state_organ_only", "purpose_not_for_kind", "consent_missing", "loan_not_active", "related_party",
         "special_case_missing", "special_case_not_approved", "special_case_used", "special_case_expired", "special_case_mismatch",
     ] + ClientAppRefusal.allCases.map(\.rawValue) + ConsentProblem.allCases.map(\.rawValue)
 }

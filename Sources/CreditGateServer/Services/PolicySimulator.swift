@@ -14,11 +14,12 @@ public struct PolicySimulator: Sendable {
     let gate: PolicyGate
     let loans: LoanRegisterService
     let apps: ClientAppService
+    let relatedParties: RelatedPartyService
     let audit: AuditTrail
     let clock: @Sendable () -> Date
 
     init(users: any UserRepository, organisations: any OrganisationRepository, consents: any ConsentRepository, queries: any QueryRepository, gate: PolicyGate,
-         loans: LoanRegisterService, apps: ClientAppService, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
+         loans: LoanRegisterService, apps: ClientAppService, relatedParties: RelatedPartyService, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.users = users
         self.organisations = organisations
         self.consents = consents
@@ -26,6 +27,7 @@ public struct PolicySimulator: Sendable {
         self.gate = gate
         self.loans = loans
         self.apps = apps
+        self.relatedParties = relatedParties
         self.audit = audit
         self.clock = clock
     }
@@ -78,7 +80,8 @@ public struct PolicySimulator: Sendable {
         let consent = candidates.first { $0.problems(covering: subject, purpose: purpose, at: at).isEmpty } ?? candidates.first
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent,
-            hasActiveLoan: purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: at) : false, at: at
+            hasActiveLoan: purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: at) : false,
+            relatedParty: try await relatedParties.match(subject, querier: user), at: at
         ))
         let decision = PolicyEngine.decide(try await gate.facts(
             admission: admission.reasons, user: user, unit: unit, subject: subject, purpose: purpose, at: at,

@@ -17,6 +17,7 @@ public struct QueryService: Sendable {
     let apps: ClientAppService
     let specialCases: SpecialQueryCaseService
     let exceptions: any PolicyExceptionRepository
+    let relatedParties: RelatedPartyService
     let gate: PolicyGate
     let reference: ReferenceCache
     let bureau: any CreditBureau
@@ -26,7 +27,8 @@ public struct QueryService: Sendable {
     let logger: Logger
 
     public init(queries: any QueryRepository, consents: any ConsentRepository, loans: LoanRegisterService,
-                apps: ClientAppService, specialCases: SpecialQueryCaseService, exceptions: any PolicyExceptionRepository, policy: PolicyService,
+                apps: ClientAppService, specialCases: SpecialQueryCaseService, exceptions: any PolicyExceptionRepository,
+                relatedParties: RelatedPartyService, policy: PolicyService,
                 networks: any UserNetworkRepository, bureau: any CreditBureau, sealer: EnvelopeSealer, audit: AuditTrail, clock: @escaping @Sendable () -> Date,
                 logger: Logger) {
         self.queries = queries
@@ -35,6 +37,7 @@ public struct QueryService: Sendable {
         self.apps = apps
         self.specialCases = specialCases
         self.exceptions = exceptions
+        self.relatedParties = relatedParties
         self.gate = PolicyGate(policy: policy, queries: queries, networks: networks)
         self.reference = policy.reference
         self.bureau = bureau
@@ -136,7 +139,7 @@ public struct QueryService: Sendable {
         let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID, of: actor)
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
-            procedure: procedure, specialCase: specialCase, at: now
+            procedure: procedure, specialCase: specialCase, relatedParty: try await relatedParties.match(subject, querier: actor.user), at: now
         ))
         guard let unit = tree.units[actor.user.organisationID] else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")

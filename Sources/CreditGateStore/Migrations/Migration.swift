@@ -28,6 +28,7 @@ public enum Migrations {
         Migration0007ReportViewing.migration,
         Migration0008ReferenceVersion.migration,
         Migration0009SubjectHistoryIndex.migration,
+        Migration0010RelatedParties.migration,
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,104 @@
+import CreditGateCore
+import CreditGateStore
+import Foundation
+
+/// The register of related parties (关联人申报, R-21): an administrator records a member of staff's own identifier and
+/// the relatives they declared; every query is matched against it, and one about the querier, a relative they
+/// declared or a colleague of their unit is refused unless made under a special procedure.
+public struct RelatedPartyService: Sendable {
+    let parties: any RelatedPartyRepository
+    let users: any UserRepository
+    let organisations: any OrganisationRepository
+    let audit: AuditTrail
+    let clock: @Sendable () -> Date
+
+    public init(parties: any RelatedPartyRepository, users: any UserRepository, organisations: any OrganisationRepository, audit: AuditTrail,
+                clock: @escaping @Sendable () -> Date) {
+        self.parties = parties
+        self.users = users
+        self.organisations = organisations
+        self.audit = audit
+        self.clock = clock
+    }
+
+    /// What an administrator enters to register one identifier, as text.
+    public struct Declaration: Sendable {
+        public var relation: String
+        public var certificateType: String
+        public var certificateNumber: String
+
+        public init(relation: String, certificateType: String, certificateNumber: String) {
+            self.relation = relation
+            self.certificateType = certificateType
+            self.certificateNumber = certificateNumber
+        }
+    }
+
+    /// How a query's subject is related to the querier by the register, when it is. Only a person can be.
+    public func match(_ subject: SubjectIdentifier, querier: User) async throws -> RelatedPartyMatch? {
+        guard !subject.type.isCorporate else { return nil }
+        let hash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
+        return RelatedPartyMatch.of(try await parties.holders(ofSubjectHash: hash), querier: querier)
+    }
+
+    public func declare(_ declaration: Declaration, for userID: User.ID, by actor: AuthenticatedUser, clientIP: String) async throws -> RelatedParty {
+        try Self.notOwn(userID, by: actor)
+        let person = try await personInScope(userID, of: actor)
+        let now = clock()
+        guard let relation = RelatedParty.Relation(rawValue: declaration.relation.trimmingCharacters(in: .whitespaces)) else {
+            throw CreditGateError(.validationFailed, detailKey: "related_party_relation_unknown", cause: "unknown relation")
+        }
+        let subject = try SubjectInput.identifier(type: declaration.certificateType, number: declaration.certificateNumber, today: now)
+        guard !subject.type.isCorporate else {
+            throw CreditGateError(.validationFailed, detailKey: "related_party_not_personal", cause: "corporate identifier")
+        }
+        let hash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
+        let party = RelatedParty(id: .random(), userID: person.id, relation: relation, subjectType: subject.type, subjectHash: hash,
+                                 maskedIdentifier: Masking.identifier(subject.number), declaredBy: actor.user.id, declaredAt: now)
+        let event = { (outcome: AuditEvent.Outcome, reasons: [String]) in
+            AuditEvent(kind: .relatedPartyDeclared, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, subjectHash: hash,
+                       outcome: outcome, reasonCodes: reasons,
+                       details: ["person": person.id.rawValue, "entry": party.id.rawValue, "relation": relation.rawValue])
+        }
+        // The entry and its audit entry are durable together; the same identifier twice for one person is refused.
+        guard try await audit.record(event(.success, []), with: parties.declaring(party)) != nil else {
+            try await audit.record(event(.denied, ["related_party_duplicate"]))
+            throw CreditGateError(.conflict, detailKey: "related_party_duplicate", cause: "identifier already registered for the person")
+        }
+        return party
+    }
+
+    public func remove(_ id: RelatedParty.ID, of userID: User.ID, by actor: AuthenticatedUser, clientIP: String) async throws {
+        try Self.notOwn(userID, by: actor)
+        let person = try await personInScope(userID, of: actor)
+        guard let party = try await parties.party(id), party.userID == person.id else {
+            throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "related party unknown or another person's")
+        }
+        let removed = try await audit.record(AuditEvent(
+            kind: .relatedPartyRemoved, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP, subjectHash: party.subjectHash,
+            outcome: .success, details: ["person": person.id.rawValue, "entry": id.rawValue, "relation": party.relation.rawValue]
+        ), with: parties.removing(id, of: person.id))
+        guard removed != nil else {
+            // Removed by someone else a moment ago: there is nothing left to remove.
+            throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "related party removed concurrently")
+        }
+    }
+
+    public func parties(of userID: User.ID, for actor: AuthenticatedUser) async throws -> [RelatedParty] {
+        try await parties.parties(of: try await personInScope(userID, of: actor).id)
+    }
+
+    /// Nobody keeps their own entries: an administrator who could remove their own could look themself up.
+    static func notOwn(_ userID: User.ID, by actor: AuthenticatedUser) throws {
+        if actor.user.id == userID { throw CreditGateError(.forbidden, detailKey: "account_refusal_self", cause: "own related parties") }
+    }
+
+    /// The person, when the actor administers their unit; anyone else is not found.
+    func personInScope(_ userID: User.ID, of actor: AuthenticatedUser) async throws -> User {
+        let tree = OrganisationTree(try await organisations.all())
+        guard let person = try await users.find(userID),
+              AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(person.organisationID, in: tree)
+        else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "person outside scope or unknown") }
+        return person
+    }
+}
