@@ -103,14 +103,16 @@ public struct AppServices: Sendable {
         let clientApps = ClientAppService(apps: appRepository, organisations: organisations, audit: auditTrail, clock: clock)
         let policySettings = SQLPolicySettingsRepository(database: database)
         let calendars = SQLHolidayCalendarRepository(database: database)
+        let relatedPartyRepository = SQLRelatedPartyRepository(database: database)
         let reference = ReferenceCache(versions: SQLReferenceVersionRepository(database: database), organisations: organisations,
-                                       settings: policySettings, calendars: calendars, apps: appRepository, userNetworks: userNetworks)
+                                       settings: policySettings, calendars: calendars, apps: appRepository, userNetworks: userNetworks,
+                                       relatedParties: relatedPartyRepository)
         let policy = PolicyService(settings: policySettings, calendars: calendars, organisations: organisations, auditLog: auditLog, audit: auditTrail,
                                    reference: reference, clock: clock)
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
                                                    audit: auditTrail, clock: clock)
         let exceptionRepository = SQLPolicyExceptionRepository(database: database)
-        let relatedParties = RelatedPartyService(parties: SQLRelatedPartyRepository(database: database), users: users, organisations: organisations,
+        let relatedParties = RelatedPartyService(parties: relatedPartyRepository, users: users, organisations: organisations,
                                                  audit: auditTrail, clock: clock)
         let queries = QueryService(queries: queryRepository, consents: consentRepository, loans: loans,
                                    apps: clientApps, specialCases: specialCases, exceptions: exceptionRepository, relatedParties: relatedParties,

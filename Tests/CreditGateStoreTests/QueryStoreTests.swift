@@ -407,7 +407,7 @@ extension StoreSuite {
     }
 }
 
-/// The reference version (migration 8): every change to the tables a query decides with moves it, in the
+/// The reference version (migrations 8 and 10): every change to the tables a query decides with moves it, in the
 /// transaction of the change and whoever makes it; other tables leave it where it is.
 extension StoreSuite {
     @Test(arguments: TestBackend.all)
@@ -451,6 +451,14 @@ extension StoreSuite {
             #expect(try await moves { try await $0.raw("INSERT INTO client_app_organisations (app_id, organisation_id) VALUES ('app1', \(bind: unit))").run() })
             #expect(try await moves { try await $0.raw("UPDATE client_apps SET status = 'revoked' WHERE id = 'app1'").run() })
             #expect(try await moves { try await $0.raw("INSERT INTO user_networks (user_id, cidr) VALUES (\(bind: person.id.rawValue), '10.1.2.3/32')").run() })
+            #expect(try await moves {
+                try await $0.raw("""
+                    INSERT INTO related_parties (id, user_id, relation, subject_type, subject_hash, masked_identifier, declared_by, declared_at)
+                    VALUES ('rp1', \(bind: person.id.rawValue), 'self', '10', 'h1', '110***********1239', \(bind: person.id.rawValue), 0)
+                    """).run()
+            })
+            #expect(try await SQLRelatedPartyRepository(database: second).subjectHashes() == ["h1"])
+            #expect(try await moves { try await $0.raw("DELETE FROM related_parties WHERE id = 'rp1'").run() })
             // A change rolled back moves nothing.
             await #expect(throws: (any Error).self) {
                 try await first.transaction { connection in

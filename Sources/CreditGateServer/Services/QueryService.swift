@@ -139,7 +139,8 @@ public struct QueryService: Sendable {
         let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID, of: actor)
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
-            procedure: procedure, specialCase: specialCase, relatedParty: try await relatedParties.match(subject, querier: actor.user), at: now
+            procedure: procedure, specialCase: specialCase, relatedParty: try await relatedParties.match(subject, querier: actor.user, reference: reference),
+            at: now
         ))
         guard let unit = tree.units[actor.user.organisationID] else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")

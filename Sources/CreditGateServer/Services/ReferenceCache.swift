@@ -13,6 +13,8 @@ public struct ReferenceData: Sendable {
     public let calendar: WorkingCalendar
     let apps: [ClientApp.ID: ClientApp]
     let userNetworks: [User.ID: [NetworkCIDR]]
+    /// The keyed hashes of the identifiers in the register of related parties (migration 10).
+    let relatedPartyHashes: Set<String>
 
     /// The policy in force for a unit: its own settings over its parents', over the defaults.
     public func effectivePolicy(for unit: Organisation.ID) -> EffectivePolicy {
@@ -33,17 +35,20 @@ public final class ReferenceCache: Sendable {
     private let calendars: any HolidayCalendarRepository
     private let apps: any ClientAppRepository
     private let userNetworks: any UserNetworkRepository
+    private let relatedParties: any RelatedPartyRepository
     private let held = Mutex<ReferenceData?>(nil)
     private let readings = Readings()
 
     public init(versions: any ReferenceVersionRepository, organisations: any OrganisationRepository, settings: any PolicySettingsRepository,
-                calendars: any HolidayCalendarRepository, apps: any ClientAppRepository, userNetworks: any UserNetworkRepository) {
+                calendars: any HolidayCalendarRepository, apps: any ClientAppRepository, userNetworks: any UserNetworkRepository,
+                relatedParties: any RelatedPartyRepository) {
         self.versions = versions
         self.organisations = organisations
         self.settings = settings
         self.calendars = calendars
         self.apps = apps
         self.userNetworks = userNetworks
+        self.relatedParties = relatedParties
     }
 
     /// The data as of the database's current reference version.
@@ -63,7 +68,7 @@ public final class ReferenceCache: Sendable {
             version: version, tree: OrganisationTree(try await organisations.all()), ownSettings: try await settings.all(),
             calendar: WorkingCalendar(try await calendars.all().map(\.calendar)),
             apps: Dictionary(try await apps.all().map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }),
-            userNetworks: try await userNetworks.all()
+            userNetworks: try await userNetworks.all(), relatedPartyHashes: try await relatedParties.subjectHashes()
         )
         // The latest reading is held; should an older one land after it, the next version check reads again.
         held.withLock { $0 = data }

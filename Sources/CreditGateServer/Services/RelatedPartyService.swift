@@ -35,9 +35,13 @@ public struct RelatedPartyService: Sendable {
     }
 
     /// How a query's subject is related to the querier by the register, when it is. Only a person can be.
-    public func match(_ subject: SubjectIdentifier, querier: User) async throws -> RelatedPartyMatch? {
+    ///
+    /// With the reference data a query is decided on, a subject whose hash is not in the register costs no read;
+    /// one that is, is read with its holders' units as they are now (a transfer moves a colleague at once).
+    public func match(_ subject: SubjectIdentifier, querier: User, reference: ReferenceData? = nil) async throws -> RelatedPartyMatch? {
         guard !subject.type.isCorporate else { return nil }
         let hash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
+        if let reference, !reference.relatedPartyHashes.contains(hash) { return nil }
         return RelatedPartyMatch.of(try await parties.holders(ofSubjectHash: hash), querier: querier)
     }
 

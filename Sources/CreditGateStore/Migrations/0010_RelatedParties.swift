@@ -2,9 +2,13 @@ import Foundation
 
 /// The register of related parties (R-21): each member of staff's own identifier and the relatives they declared,
 /// kept as keyed hashes with a masked form, never the number itself.
+///
+/// The register's hashes are reference data (migration 8): every query is checked against them, so each instance
+/// holds them in memory, and a change to the register moves the reference version as a change to the other
+/// reference tables does.
 enum Migration0010RelatedParties {
-    static let migration = Migration(version: 10, name: "related_parties") { _ in
-        [
+    static let migration = Migration(version: 10, name: "related_parties") { backend in
+        var statements = [
             """
             CREATE TABLE related_parties (
                 id TEXT PRIMARY KEY,
@@ -21,5 +25,20 @@ enum Migration0010RelatedParties {
             "CREATE UNIQUE INDEX related_parties_entry ON related_parties(user_id, subject_hash)",
             "CREATE INDEX related_parties_subject ON related_parties(subject_hash)",
         ]
+        switch backend {
+        case .sqlite:
+            for change in ["INSERT", "UPDATE", "DELETE"] {
+                statements.append("""
+                    CREATE TRIGGER related_parties_\(change.lowercased())_moves_reference AFTER \(change) ON related_parties
+                    BEGIN UPDATE reference_version SET version = version + 1 WHERE id = 1; END
+                    """)
+            }
+        case .postgres:
+            statements.append("""
+                CREATE TRIGGER related_parties_moves_reference AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON related_parties
+                FOR EACH STATEMENT EXECUTE FUNCTION move_reference_version()
+                """)
+        }
+        return statements
     }
 }

@@ -12,6 +12,9 @@ public protocol RelatedPartyRepository: Sendable {
     /// A person's entries, oldest first.
     func parties(of user: User.ID) async throws -> [RelatedParty]
     func party(_ id: RelatedParty.ID) async throws -> RelatedParty?
+    /// The keyed hashes of every identifier in the register: what each instance holds in memory, so that a query
+    /// about anyone else reads nothing more.
+    func subjectHashes() async throws -> Set<String>
     /// Every entry whose identifier has this keyed hash, with the unit of the person it belongs to: what a query's
     /// subject is matched against.
     func holders(ofSubjectHash hash: String) async throws -> [RelatedPartyHolder]
@@ -72,6 +75,14 @@ public struct SQLRelatedPartyRepository: RelatedPartyRepository {
 
     public func party(_ id: RelatedParty.ID) async throws -> RelatedParty? {
         try await load { $0.where("id", .equal, SQLBind(id.rawValue)) }.first
+    }
+
+    public func subjectHashes() async throws -> Set<String> {
+        try await database.withConnection { connection in
+            Set(try await connection.raw("SELECT DISTINCT subject_hash FROM related_parties").all().map {
+                try $0.decode(column: "subject_hash", as: String.self)
+            })
+        }
     }
 
     public func holders(ofSubjectHash hash: String) async throws -> [RelatedPartyHolder] {
