@@ -48,17 +48,22 @@ import Testing
         try await bank.enrolSecondFactor(approver.id)
     }
 
+    /// Caps each person of the head office at `cap` queries a day, as its administrator does.
+    static func capHeadOffice(at cap: Int, _ client: some TestClientProtocol, bank: TestBank) async throws {
+        let head = try #require(try await bank.services.organisations.find(code: "HO"))
+        let admin = try await client.apiToken("A0001", bank: bank)
+        #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
+                                                 body: #"{"userDailyCap":\#(cap)}"#).0 == .ok)
+    }
+
     @Test func aCappedQueryIsExceptedOnceByAnApproverAndStillCounted() async throws {
         let bank = try await TestBank.make()
         try await QueryPathTests.grantRights(bank)
         try await Self.openApprover(bank)
-        let head = try #require(try await bank.services.organisations.find(code: "HO"))
         let app = try await bank.application()
         try await app.test(.live) { client in
             let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
-            let admin = try await client.apiToken("A0001", bank: bank)
-            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
-                                                     body: #"{"userDailyCap":1}"#).0 == .ok)
+            try await Self.capHeadOffice(at: 1, client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token, purposes: ["02", "03"]).1["id"] as? String)
             #expect(try await QueryPathTests.query(client, token: token, consentID: consentID, app: clientApp).0 == .created)
@@ -127,13 +132,10 @@ import Testing
         try await QueryPathTests.grantRights(bank)
         try await Self.openApprover(bank)
         try await Self.openApprover(bank, "P0002")
-        let head = try #require(try await bank.services.organisations.find(code: "HO"))
         let app = try await bank.application()
         try await app.test(.live) { client in
             let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
-            let admin = try await client.apiToken("A0001", bank: bank)
-            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
-                                                     body: #"{"userDailyCap":0}"#).0 == .ok)
+            try await Self.capHeadOffice(at: 0, client, bank: bank)
             let token = try await client.apiToken("Q0001", bank: bank)
             let consentID = try #require(try await QueryPathTests.fileConsent(client, token: token, purposes: ["02"]).1["id"] as? String)
             let exceptionID = try #require(try await Self.requestException(client, token: token, consentID: consentID, app: clientApp).1["id"] as? String)
@@ -305,9 +307,7 @@ import Testing
         let app = try await bank.application()
         try await app.test(.live) { client in
             let clientApp = try await QueryPathTests.approvedApp(client, bank: bank)
-            let admin = try await client.apiToken("A0001", bank: bank)
-            #expect(try await PeopleAccessTests.call(client, .put, "/api/v1/policy/organisations/\(head.id.rawValue)", token: admin,
-                                                     body: #"{"userDailyCap":0}"#).0 == .ok)
+            try await ExceptionAPITests.capHeadOffice(at: 0, client, bank: bank)
             let bothToken = try await client.apiToken("P0002", bank: bank)
             let consentID = try #require(try await QueryPathTests.fileConsent(client, token: bothToken).1["id"] as? String)
             let (requested, exception) = try await ExceptionAPITests.requestException(client, token: bothToken, consentID: consentID, app: clientApp)
