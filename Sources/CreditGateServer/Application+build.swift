@@ -262,7 +262,7 @@ func buildRouter(_ arguments: some AppArguments, services: AppServices, startedA
         reportScript: try BundledResources.data("static/report.js"), clock: services.clock
     ).addRoutes(to: console)
     PeopleConsoleController(administration: services.administration, access: services.access, responsibility: services.responsibility,
-                            renderer: renderer, clock: services.clock).addRoutes(to: console)
+                            relatedParties: services.relatedParties, renderer: renderer, clock: services.clock).addRoutes(to: console)
     QueryConsoleController(consents: services.consents, queries: services.queries, loans: services.loans, apps: services.clientApps,
                            specialCases: services.specialCases, exceptions: services.exceptions, authentication: services.authentication,
                            reportViewingWindow: configuration.reportViewingWindow, administration: services.administration,

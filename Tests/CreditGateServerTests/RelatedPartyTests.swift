@@ -93,4 +93,32 @@ import Testing
             #expect(!String(describing: declared).contains(QueryPathTests.subjectID))
         }
     }
+
+    /// The same register on the person's page in the console: registered and removed by an administrator, shown
+    /// masked, bad input refused with a readable message; nobody sees a form for their own entries.
+    @Test func anAdministratorKeepsThePersonsRegisterOnTheirPage() async throws {
+        let bank = try await TestBank.make()
+        let holder = try #require(try await bank.services.users.find(employeeID: EmployeeID("Q0001")!))
+        let adminUser = try #require(try await bank.services.users.find(employeeID: EmployeeID("A0001")!))
+        try await bank.application().test(.router) { client in
+            let admin = try await PeopleConsoleTests.console(client, "A0001", bank: bank)
+            let page = "/console/users/\(holder.id.rawValue)"
+            let (_, empty) = try await admin.get(page)
+            #expect(empty.contains(#"data-testid="add-related-party""#) && !empty.contains(#"data-testid="related-parties""#))
+            let (refused, problem) = try await admin.post("\(page)/actions",
+                                                          "action=related_party_add&relation=spouse&certificate_type=10&certificate_number=110105199003071230")
+            #expect(refused == .unprocessableContent && problem.contains(#"data-testid="form-error""#))
+            let (_, added) = try await admin.post("\(page)/actions",
+                                                  "action=related_party_add&relation=spouse&certificate_type=10&certificate_number=\(QueryPathTests.subjectID)")
+            #expect(added.contains(#"data-testid="action-done""#) && added.contains("110***********1239"))
+            #expect(!added.contains(QueryPathTests.subjectID))
+            let entry = try #require(try await bank.services.relatedParties.parties.parties(of: holder.id).first)
+            #expect(entry.relation == .spouse && entry.declaredBy == adminUser.id)
+            let (_, removed) = try await admin.post("\(page)/actions", "action=related_party_remove&entry_id=\(entry.id.rawValue)")
+            #expect(removed.contains(#"data-testid="action-done""#) && !removed.contains(#"data-testid="related-parties""#))
+            #expect(try await bank.services.relatedParties.parties.parties(of: holder.id).isEmpty)
+            let (_, own) = try await admin.get("/console/users/\(adminUser.id.rawValue)")
+            #expect(!own.contains(#"data-testid="add-related-party""#))
+        }
+    }
 }

@@ -9,6 +9,7 @@ struct PeopleConsoleController {
     let administration: AccountAdministration
     let access: AccessService
     let responsibility: ResponsibilityService
+    let relatedParties: RelatedPartyService
     let renderer: ConsoleRenderer
     let clock: @Sendable () -> Date
 
@@ -92,6 +93,14 @@ struct PeopleConsoleController {
                 ["value": $0.rawValue, "label": local($0.nameKey), "checked": user.roles.contains($0), "locked": !grantable.contains($0)]
             }
             page["units"] = units.filter { $0.id != user.organisationID }.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] }
+            let registered = try await relatedParties.parties(of: user.id, for: identity)
+            page["hasRelatedParties"] = !registered.isEmpty
+            page["relatedParties"] = registered.map {
+                ["id": $0.id.rawValue, "relation": local("related_party_label_\($0.relation.rawValue)"), "masked": $0.maskedIdentifier,
+                 "type": local($0.subjectType.nameKey), "declaredAt": ConsolePages.time($0.declaredAt, local)]
+            }
+            page["relationChoices"] = RelatedParty.Relation.allCases.map { ["value": $0.rawValue, "label": local("related_party_label_\($0.rawValue)")] }
+            page["personalTypes"] = CertificateType.allCases.filter { !$0.isCorporate }.map { ["value": $0.rawValue, "label": local($0.nameKey)] }
         }
         page.merge(extra) { _, new in new }
         return renderer.page("user-detail", titleKey: "user_detail_title", context: context, page: page, status: status)
@@ -119,6 +128,14 @@ struct PeopleConsoleController {
             case "bound_networks":
                 let texts = (form["networks"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," }).map(String.init)
                 _ = try await administration.setBoundNetworks(by: identity, of: id, to: texts, clientIP: context.clientIP)
+            case "related_party_add":
+                _ = try await relatedParties.declare(.init(relation: form["relation"] ?? "", certificateType: form["certificate_type"] ?? "",
+                                                           certificateNumber: form["certificate_number"] ?? ""),
+                                                     for: id, by: identity, clientIP: context.clientIP)
+            case "related_party_remove":
+                let entry = form["entry_id"] ?? ""
+                guard (1...64).contains(entry.count) else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "entry ID") }
+                try await relatedParties.remove(RelatedParty.ID(entry.lowercased()), of: id, by: identity, clientIP: context.clientIP)
             case "transfer":
                 _ = try await administration.transfer(by: identity, id, to: .init(form["organisation_id"] ?? ""), clientIP: context.clientIP)
             default: throw CreditGateError(.validationFailed, detailKey: "user_action_unknown")
