@@ -181,8 +181,10 @@ import Testing
         #expect(own.first?.message(in: .zhCN).contains("您本人") == true && own.first?.message(in: .en).contains("yourself") == true)
         #expect(decide(.relative(.sibling)).first?.message(in: .en).contains("a sibling you declared") == true)
         #expect(decide(.colleague).first?.message(in: .zhCN).contains("本机构的同事") == true)
-        // Under the internal-staff procedure the rule gives way to the case, which admission checks instead.
+        // Under the internal-staff procedure the rule gives way to the case, which admission checks instead; a state
+        // organ's procedure does not lift it.
         #expect(decide(.own, procedure: .internalStaff).map(\.code) == ["special_case_missing"])
+        #expect(decide(.relative(.spouse), procedure: .stateOrgan).map(\.code).contains("related_party"))
     }
 
     @Test func aStateOrganQueryNeedsItsOwnApprovedCaseButNoConsent() {

@@ -99,18 +99,17 @@ public enum QueryAdmission {
             } else {
                 reasons.append(.init(code: "special_case_missing"))
             }
-        } else {
-            if facts.purpose.isStateOrganOnly {
-                reasons.append(.init(code: "purpose_state_organ_only", facts: ["purpose": facts.purpose.code]))
-            }
-            // one's own report, a declared relative's or a colleague's is never an ordinary query, whatever the
-            // consent: only a special procedure, with its approved case, may make it.
-            if let related = facts.relatedParty {
-                let name = "related_party_relation_\(related.code)"
-                reasons.append(.init(code: "related_party", facts: [
-                    "relation": related.code, "relation_zh": Catalogue.format(name, in: .zhCN), "relation_en": Catalogue.format(name, in: .en),
-                ]))
-            }
+        } else if facts.purpose.isStateOrganOnly {
+            reasons.append(.init(code: "purpose_state_organ_only", facts: ["purpose": facts.purpose.code]))
+        }
+        // one's own report, a declared relative's or a colleague's is never an ordinary query, whatever the
+        // consent: only the internal-staff procedure, with its approved case and the person's consent, may make it.
+        // A state organ's request about one's own family is for someone else in the bank to handle.
+        if let related = facts.relatedParty, facts.procedure != .internalStaff {
+            let name = "related_party_relation_\(related.code)"
+            reasons.append(.init(code: "related_party", facts: [
+                "relation": related.code, "relation_zh": Catalogue.format(name, in: .zhCN), "relation_en": Catalogue.format(name, in: .en),
+            ]))
         }
         if !facts.purpose.reportKinds.contains(kind) {
             reasons.append(.init(code: "purpose_not_for_kind", facts: ["purpose": facts.purpose.code]))

@@ -46,8 +46,7 @@ public struct RelatedPartyService: Sendable {
     }
 
     public func declare(_ declaration: Declaration, for userID: User.ID, by actor: AuthenticatedUser, clientIP: String) async throws -> RelatedParty {
-        try Self.notOwn(userID, by: actor)
-        let person = try await personInScope(userID, of: actor)
+        let person = try await keeper(of: userID, actor)
         let now = clock()
         guard let relation = RelatedParty.Relation(rawValue: declaration.relation.trimmingCharacters(in: .whitespaces)) else {
             throw CreditGateError(.validationFailed, detailKey: "related_party_relation_unknown", cause: "unknown relation")
@@ -58,7 +57,7 @@ public struct RelatedPartyService: Sendable {
         }
         let hash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
         let party = RelatedParty(id: .random(), userID: person.id, relation: relation, subjectType: subject.type, subjectHash: hash,
-                                 maskedIdentifier: Masking.identifier(subject.number), declaredBy: actor.user.id, declaredAt: now)
+                                 maskedIdentifier: Self.masked(subject), declaredBy: actor.user.id, declaredAt: now)
         let event = { (outcome: AuditEvent.Outcome, reasons: [String]) in
             AuditEvent(kind: .relatedPartyDeclared, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, subjectHash: hash,
                        outcome: outcome, reasonCodes: reasons,
@@ -73,8 +72,7 @@ public struct RelatedPartyService: Sendable {
     }
 
     public func remove(_ id: RelatedParty.ID, of userID: User.ID, by actor: AuthenticatedUser, clientIP: String) async throws {
-        try Self.notOwn(userID, by: actor)
-        let person = try await personInScope(userID, of: actor)
+        let person = try await keeper(of: userID, actor)
         guard let party = try await parties.party(id), party.userID == person.id else {
             throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "related party unknown or another person's")
         }
@@ -92,9 +90,29 @@ public struct RelatedPartyService: Sendable {
         try await parties.parties(of: try await personInScope(userID, of: actor).id)
     }
 
-    /// Nobody keeps their own entries: an administrator who could remove their own could look themself up.
-    static func notOwn(_ userID: User.ID, by actor: AuthenticatedUser) throws {
+    /// The person whose entries the actor may change, or a refusal. The register stops queries, so whoever could
+    /// change it must not be able to profit from the change:
+    /// - nobody changes their own entries;
+    /// - nobody who may query changes anyone's (removing a colleague's own entry would let them look the colleague
+    ///   up): the query operator's role is enough to be refused, rights granted or not;
+    /// - nobody changes the entries of a person holding a role beyond what they may grant, as with every other
+    ///   change to an account.
+    func keeper(of userID: User.ID, _ actor: AuthenticatedUser) async throws -> User {
         if actor.user.id == userID { throw CreditGateError(.forbidden, detailKey: "account_refusal_self", cause: "own related parties") }
+        if actor.user.roles.contains(.queryOperator) {
+            throw CreditGateError(.forbidden, detailKey: "related_party_keeper_queries", cause: "register changed by someone with query rights")
+        }
+        let person = try await personInScope(userID, of: actor)
+        guard person.roles.isSubset(of: Role.grantable(by: actor.user.roles)) else {
+            throw CreditGateError(.forbidden, detailKey: "account_refusal_higher", cause: "target holds a role beyond the actor's grant")
+        }
+        return person
+    }
+
+    /// The identifier as the register shows it: a resident ID's first three and last four characters (as everywhere
+    /// else), any other document's first and last two at most, so that a short passport number is not all but shown.
+    static func masked(_ subject: SubjectIdentifier) -> String {
+        subject.type == .residentID ? Masking.identifier(subject.number) : Masking.identifier(subject.number, keepStart: 1, keepEnd: 2)
     }
 
     /// The person, when the actor administers their unit; anyone else is not found.
