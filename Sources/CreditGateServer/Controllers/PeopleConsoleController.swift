@@ -93,6 +93,10 @@ struct PeopleConsoleController {
                 ["value": $0.rawValue, "label": local($0.nameKey), "checked": user.roles.contains($0), "locked": !grantable.contains($0)]
             }
             page["units"] = units.filter { $0.id != user.organisationID }.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] }
+        }
+        // The register is kept by administrators who do not query themselves (see RelatedPartyService.keeper).
+        if canManage, !identity.user.roles.contains(.queryOperator) {
+            page["keepsRelatedParties"] = true
             let registered = try await relatedParties.parties(of: user.id, for: identity)
             page["hasRelatedParties"] = !registered.isEmpty
             page["relatedParties"] = registered.map {
