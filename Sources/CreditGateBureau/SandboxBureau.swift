@@ -202,15 +202,7 @@ public struct SandboxBureau: CreditBureau {
 
     /// An object's members as ``encode(_:)`` writes them, without the braces around them.
     static func members(of value: some Encodable) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        let object: Data
-        do {
-            object = try encoder.encode(value)
-        } catch {
-            throw BureauError.malformedAnswer
-        }
+        let object = try encode(value)
         guard object.count >= 2, object.first == UInt8(ascii: "{"), object.last == UInt8(ascii: "}") else { throw BureauError.malformedAnswer }
         return object.dropFirst().dropLast()
     }
@@ -232,12 +224,13 @@ public struct SandboxBureau: CreditBureau {
         return records.filter { $0.date >= cutoff }.count
     }
 
-    static func encode(_ report: CreditReport) throws -> Data {
+    /// A report, or a part of one, as the bureau writes it on the wire.
+    static func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
         do {
-            return try encoder.encode(report)
+            return try encoder.encode(value)
         } catch {
             throw BureauError.malformedAnswer
         }

@@ -112,8 +112,7 @@ public struct AppServices: Sendable {
         let specialCases = SpecialQueryCaseService(cases: SQLSpecialQueryCaseRepository(database: database), organisations: organisations,
                                                    audit: auditTrail, clock: clock)
         let exceptionRepository = SQLPolicyExceptionRepository(database: database)
-        let relatedParties = RelatedPartyService(parties: relatedPartyRepository, users: users, organisations: organisations,
-                                                 audit: auditTrail, clock: clock)
+        let relatedParties = RelatedPartyService(parties: relatedPartyRepository, administration: administration, audit: auditTrail, clock: clock)
         let queries = QueryService(queries: queryRepository, consents: consentRepository, loans: loans,
                                    apps: clientApps, specialCases: specialCases, exceptions: exceptionRepository, relatedParties: relatedParties,
                                    policy: policy, networks: userNetworks,

@@ -175,7 +175,6 @@ import Testing
         func find(_ id: PolicyException.ID) async throws -> PolicyException? {
             id == asReadBefore.id ? asReadBefore : try await written.find(id)
         }
-        func create(_ exception: PolicyException) async throws { try await written.create(exception) }
         func creating(_ exception: PolicyException) -> AuditedWrite { written.creating(exception) }
         func exceptions(requestedBy user: User.ID, limit: Int) async throws -> [PolicyException] {
             try await written.exceptions(requestedBy: user, limit: limit)
@@ -187,7 +186,6 @@ import Testing
         func pending(in units: Set<Organisation.ID>?, at time: Date, limit: Int) async throws -> [PolicyException] {
             try await written.pending(in: units, at: time, limit: limit)
         }
-        func decide(_ exception: PolicyException) async throws -> Bool { try await written.decide(exception) }
         func deciding(_ exception: PolicyException) -> AuditedWrite { written.deciding(exception) }
         func use(_ id: PolicyException.ID, by query: CreditQuery.ID, at time: Date) async throws -> Bool { try await written.use(id, by: query, at: time) }
         func release(_ id: PolicyException.ID, from query: CreditQuery.ID, at time: Date) async throws { try await written.release(id, from: query, at: time) }

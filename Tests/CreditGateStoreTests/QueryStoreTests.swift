@@ -181,12 +181,12 @@ extension StoreSuite {
             var specialCase = SpecialQueryCase(id: .random(), procedure: .stateOrgan, subject: Self.subject, purpose: .judicialInvestigation,
                                                requestedBy: requester.id, organisationID: organisation.id, authority: "法院", documentNumber: "文号",
                                                grounds: "依法", requestedAt: Self.now)
-            try await cases.create(specialCase)
+            #expect(try await cases.creating(specialCase).performAlone(on: database))
             #expect(try await cases.use(specialCase.id, by: .random()) == false)
             _ = specialCase.decide(approve: true, by: approver.id, approverRoles: approver.roles, approverUnitCovers: true, note: "",
                                    at: Self.now, validity: 3600)
-            #expect(try await cases.decide(specialCase))
-            #expect(try await cases.decide(specialCase) == false)
+            #expect(try await cases.deciding(specialCase).performAlone(on: database))
+            #expect(try await cases.deciding(specialCase).performAlone(on: database) == false)
             #expect(try await cases.find(specialCase.id) == specialCase)
             let caseID = specialCase.id
             let uses = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -339,7 +339,7 @@ extension StoreSuite {
                 justification: "客户在柜台等候", risks: [.offHoursColleague], clientIP: "10.0.0.1", requestedAt: Self.now,
                 lapsesAt: Self.now.addingTimeInterval(3600)
             )
-            try await repository.create(exception)
+            #expect(try await repository.creating(exception).performAlone(on: database))
             #expect(try await repository.find(exception.id) == exception)
             let afterRequest = try await repository.version(requestedBy: requester.id, orIn: [organisation.id], at: Self.now)
             #expect(afterRequest != before)
@@ -349,8 +349,8 @@ extension StoreSuite {
             #expect(try await repository.exceptions(in: [organisation.id], limit: 10).map(\.id) == [exception.id])
             _ = exception.decide(approve: true, by: approver.id, approverRoles: [.approver], approverUnitCovers: true, note: "", onSite: "已当面核实",
                                  at: Self.now.addingTimeInterval(60), validity: 1800)
-            #expect(try await repository.decide(exception))
-            #expect(try await !repository.decide(exception))
+            #expect(try await repository.deciding(exception).performAlone(on: database))
+            #expect(try await !repository.deciding(exception).performAlone(on: database))
             #expect(try await repository.find(exception.id) == exception)
             let afterDecision = try await repository.version(requestedBy: requester.id, orIn: nil, at: Self.now)
             #expect(afterDecision != afterRequest)

@@ -106,9 +106,9 @@ public enum QueryAdmission {
         // consent: only the internal-staff procedure, with its approved case and the person's consent, may make it.
         // A state organ's request about one's own family is for someone else in the bank to handle.
         if let related = facts.relatedParty, facts.procedure != .internalStaff {
-            let name = "related_party_relation_\(related.code)"
             reasons.append(.init(code: "related_party", facts: [
-                "relation": related.code, "relation_zh": Catalogue.format(name, in: .zhCN), "relation_en": Catalogue.format(name, in: .en),
+                "relation": related.code, "relation_zh": Catalogue.format(related.nameKey, in: .zhCN),
+                "relation_en": Catalogue.format(related.nameKey, in: .en),
             ]))
         }
         if !facts.purpose.reportKinds.contains(kind) {

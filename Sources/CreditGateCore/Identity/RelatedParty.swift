@@ -19,7 +19,8 @@ public struct RelatedParty: Sendable, Equatable, Identifiable {
         /// Any other close relative declared (其他近亲属).
         case otherRelative = "other_relative"
 
-        public var nameKey: String { "related_party_relation_\(rawValue)" }
+        /// The catalogue key of the relation's name in the register: 配偶 / Spouse.
+        public var labelKey: String { "related_party_label_\(rawValue)" }
     }
 
     public let id: ID
@@ -43,6 +44,19 @@ public struct RelatedParty: Sendable, Equatable, Identifiable {
         self.maskedIdentifier = maskedIdentifier
         self.declaredBy = declaredBy
         self.declaredAt = declaredAt
+    }
+
+    /// Whether someone holding `roles` may change the register. It stops queries, so whoever could change it must not
+    /// profit from the change: a query operator could remove a colleague's own entry and then look the colleague up.
+    /// The role is enough to be refused, query rights granted or not.
+    public static func mayBeKept(by roles: Set<Role>) -> Bool {
+        !roles.contains(.queryOperator)
+    }
+
+    /// The identifier as the register shows it: a resident ID's first three and last four characters (as everywhere
+    /// else), any other document's first and last two, so that a short passport number is not all but shown.
+    public static func masked(_ subject: SubjectIdentifier) -> String {
+        subject.type == .residentID ? Masking.identifier(subject.number) : Masking.identifier(subject.number, keepStart: 1, keepEnd: 2)
     }
 }
 
@@ -75,6 +89,9 @@ public enum RelatedPartyMatch: Sendable, Equatable {
         if holders.contains(where: { $0.relation == .own && $0.organisationID == querier.organisationID }) { return .colleague }
         return nil
     }
+
+    /// The catalogue key of the relation as the refusal says it: 您本人 / yourself.
+    public var nameKey: String { "related_party_relation_\(code)" }
 
     /// The relation as the refusal's facts name it: `self`, a relation, or `colleague`.
     public var code: String {

@@ -34,6 +34,16 @@ public struct AuditTrail: Sendable {
         }
     }
 
+    /// ``record(_:with:)`` for a write that never declines (a new row): should it decline all the same, nothing was
+    /// written, and the caller gets the same 503 as when the log cannot take the entry.
+    @discardableResult
+    public func record(_ event: AuditEvent, alwaysWith write: AuditedWrite) async throws -> UInt64 {
+        guard let index = try await record(event, with: write) else {
+            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "\(event.kind.rawValue) not recorded")
+        }
+        return index
+    }
+
     public var isHealthy: Bool {
         get async { await writer.isHealthy }
     }

@@ -94,16 +94,15 @@ struct PeopleConsoleController {
             }
             page["units"] = units.filter { $0.id != user.organisationID }.map { ["id": $0.id.rawValue, "name": "\($0.code) \($0.name)"] }
         }
-        // The register is kept by administrators who do not query themselves (see RelatedPartyService.keeper).
-        if canManage, !identity.user.roles.contains(.queryOperator) {
+        if canManage, RelatedParty.mayBeKept(by: identity.user.roles) {
             page["keepsRelatedParties"] = true
             let registered = try await relatedParties.parties(of: user.id, for: identity)
             page["hasRelatedParties"] = !registered.isEmpty
             page["relatedParties"] = registered.map {
-                ["id": $0.id.rawValue, "relation": local("related_party_label_\($0.relation.rawValue)"), "masked": $0.maskedIdentifier,
+                ["id": $0.id.rawValue, "relation": local($0.relation.labelKey), "masked": $0.maskedIdentifier,
                  "type": local($0.subjectType.nameKey), "declaredAt": ConsolePages.time($0.declaredAt, local)]
             }
-            page["relationChoices"] = RelatedParty.Relation.allCases.map { ["value": $0.rawValue, "label": local("related_party_label_\($0.rawValue)")] }
+            page["relationChoices"] = RelatedParty.Relation.allCases.map { ["value": $0.rawValue, "label": local($0.labelKey)] }
             page["personalTypes"] = CertificateType.allCases.filter { !$0.isCorporate }.map { ["value": $0.rawValue, "label": local($0.nameKey)] }
         }
         page.merge(extra) { _, new in new }
@@ -137,9 +136,7 @@ struct PeopleConsoleController {
                                                            certificateNumber: form["certificate_number"] ?? ""),
                                                      for: id, by: identity, clientIP: context.clientIP)
             case "related_party_remove":
-                let entry = form["entry_id"] ?? ""
-                guard (1...64).contains(entry.count) else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "entry ID") }
-                try await relatedParties.remove(RelatedParty.ID(entry.lowercased()), of: id, by: identity, clientIP: context.clientIP)
+                try await relatedParties.remove(try RequestValues.formID(form["entry_id"]), of: id, by: identity, clientIP: context.clientIP)
             case "transfer":
                 _ = try await administration.transfer(by: identity, id, to: .init(form["organisation_id"] ?? ""), clientIP: context.clientIP)
             default: throw CreditGateError(.validationFailed, detailKey: "user_action_unknown")

@@ -261,8 +261,9 @@ struct QueryAPIController {
         ClientAppDTO(try await apps.revoke(try Self.id(context), by: try context.requireIdentity(), clientIP: context.clientIP))
     }
 
-    static func id<Tag>(_ context: AppRequestContext) throws -> TypedID<Tag> {
-        let text = try context.parameters.require("id")
+    /// The ID in the path parameter `parameter`; one longer than any ID is not found.
+    static func id<Tag>(_ context: AppRequestContext, parameter: String = "id") throws -> TypedID<Tag> {
+        let text = try context.parameters.require(parameter)
         guard (1...64).contains(text.count) else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "over-long ID") }
         return TypedID(text.lowercased())
     }

@@ -31,11 +31,7 @@ extension QueryConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         return try await ConsoleForms.submitting(context, {
-            let held = (form["queryId"] ?? "").trimmingCharacters(in: .whitespaces)
-            guard (1...64).contains(held.count) else {
-                throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "held query ID missing")
-            }
-            _ = try await exceptions.request(fromHeld: CreditQuery.ID(held.lowercased()), justification: form["justification"] ?? "",
+            _ = try await exceptions.request(fromHeld: try RequestValues.formID(form["queryId"]), justification: form["justification"] ?? "",
                                              by: try context.requireIdentity(), clientIP: context.clientIP)
             return try await queriesPage(context: context, extra: ["exceptionRequested": Localizer(context.language)("exception_requested_done")],
                                          status: .created)

@@ -29,10 +29,8 @@ struct RelatedPartyAPIController {
     }
 
     @Sendable func remove(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let text = try context.parameters.require("partyId")
-        guard (1...64).contains(text.count) else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "over-long ID") }
-        try await relatedParties.remove(RelatedParty.ID(text.lowercased()), of: try QueryAPIController.id(context), by: try context.requireIdentity(),
-                                        clientIP: context.clientIP)
+        try await relatedParties.remove(try QueryAPIController.id(context, parameter: "partyId"), of: try QueryAPIController.id(context),
+                                        by: try context.requireIdentity(), clientIP: context.clientIP)
         return Response(status: .noContent)
     }
 }

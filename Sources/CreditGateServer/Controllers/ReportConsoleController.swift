@@ -55,11 +55,7 @@ struct ReportConsoleController {
         var request = request
         let form = try await FormBody.parse(&request, context: context)
         return try await ConsoleForms.submitting(context, keepNotFound: true, {
-            let text = (form["query_id"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-            guard (1...64).contains(text.count) else {
-                throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "query ID missing")
-            }
-            _ = try await retention.placeHold(on: CreditQuery.ID(text), reason: form["reason"] ?? "", by: try context.requireIdentity(),
+            _ = try await retention.placeHold(on: try RequestValues.formID(form["query_id"]), reason: form["reason"] ?? "", by: try context.requireIdentity(),
                                               clientIP: context.clientIP)
             return try await retentionPage(context: context, extra: ["done": Localizer(context.language)("legal_hold_placed_done")], status: .created)
         }, showingRefusalOn: { try await retentionPage(context: context, extra: $0, status: $1) })

@@ -1,3 +1,4 @@
+import Foundation
 import CreditGateCore
 
 /// Values read from a request the same way by the API and the console.
@@ -8,5 +9,14 @@ enum RequestValues {
             guard let role = Role(rawValue: name) else { throw CreditGateError(.validationFailed, detailKey: "role_unknown") }
             return role
         })
+    }
+
+    /// An ID a console form carries in a field; a missing or over-long one is a 422.
+    static func formID<Tag>(_ text: String?) throws -> TypedID<Tag> {
+        let trimmed = (text ?? "").trimmingCharacters(in: .whitespaces)
+        guard (1...64).contains(trimmed.count) else {
+            throw CreditGateError(.validationFailed, detailKey: "detail_bad_request_form", cause: "form ID missing or over-long")
+        }
+        return TypedID(trimmed.lowercased())
     }
 }

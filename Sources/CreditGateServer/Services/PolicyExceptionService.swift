@@ -32,7 +32,7 @@ public struct PolicyExceptionService: Sendable {
     public func request(_ query: QueryService.Request, justification: String, by actor: AuthenticatedUser, clientIP: String) async throws -> PolicyException {
         let now = clock()
         let evaluation = try await queries.evaluate(query, by: actor, clientIP: clientIP, at: now)
-        let subjectHash = audit.subjects.hash(identifierType: evaluation.subject.type.rawValue, identifier: evaluation.subject.number)
+        let subjectHash = evaluation.subjectHash
         if let problem = PolicyException.problem(requesting: evaluation.decision, justification: justification) {
             try await audit.record(AuditEvent(
                 kind: .exceptionRequested, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, subjectHash: subjectHash,
@@ -58,17 +58,13 @@ public struct PolicyExceptionService: Sendable {
             requestedAt: now, lapsesAt: Self.endOfDay(now)
         )
         // The request and its entry are durable together: no entry for a request never stored, no request unlogged.
-        let recorded = try await audit.record(AuditEvent(
+        try await audit.record(AuditEvent(
             kind: .exceptionRequested, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, subjectHash: subjectHash,
             consentID: exception.consentID?.rawValue, purposeCode: exception.purpose.code, outcome: .success,
             reasonCodes: exception.reasons.map(\.code),
             details: ["exception": exception.id.rawValue, "risks": exception.risks.map(\.rawValue).joined(separator: ","),
                       "justification_sha256": Self.digest(exception.justification)]
-        ), with: exceptions.creating(exception))
-        guard recorded != nil else {
-            // Storing a new request never declines; should it, nothing was written.
-            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "exception request \(exception.id) not recorded")
-        }
+        ), alwaysWith: exceptions.creating(exception))
         return exception
     }
 

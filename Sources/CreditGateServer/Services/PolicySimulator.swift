@@ -66,6 +66,7 @@ public struct PolicySimulator: Sendable {
             throw CreditGateError(.validationFailed, detailKey: "simulate_time_format", cause: "time not RFC 3339 with an offset")
         }
         let subject = try SubjectInput.identifier(type: question.certificateType, number: question.certificateNumber, today: at)
+        let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
         guard let purpose = QueryPurpose(rawValue: question.purpose.trimmingCharacters(in: .whitespaces)) else {
             throw CreditGateError(.validationFailed, detailKey: "query_purpose_unknown", cause: "unknown purpose code")
         }
@@ -81,7 +82,7 @@ public struct PolicySimulator: Sendable {
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent,
             hasActiveLoan: purpose.requiresActiveLoan ? try await loans.hasActiveLoan(subject, at: at) : false,
-            relatedParty: try await relatedParties.match(subject, querier: user), at: at
+            relatedParty: try await relatedParties.match(subject, hashed: subjectHash, querier: user), at: at
         ))
         let decision = PolicyEngine.decide(try await gate.facts(
             admission: admission.reasons, user: user, unit: unit, subject: subject, purpose: purpose, at: at,
@@ -89,8 +90,7 @@ public struct PolicySimulator: Sendable {
         ))
         try await audit.record(AuditEvent(
             kind: .policySimulated, occurredAt: clock(), actor: .init(actor.user), clientIP: clientIP,
-            subjectHash: audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number), purposeCode: purpose.code,
-            outcome: .success, reasonCodes: decision.reasons.map(\.code),
+            subjectHash: subjectHash, purposeCode: purpose.code, outcome: .success, reasonCodes: decision.reasons.map(\.code),
             details: ["about": user.id.rawValue, "at": question.at, "decision": decision.code]
         ))
         return decision

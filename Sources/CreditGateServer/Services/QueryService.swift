@@ -93,6 +93,8 @@ public struct QueryService: Sendable {
     /// their explanations rest on.
     struct Evaluation: Sendable {
         let subject: SubjectIdentifier
+        /// The subject's keyed hash, as the audit log and the register of related parties know it.
+        let subjectHash: String
         let subjectName: String
         let purpose: QueryPurpose
         let procedure: SpecialQueryCase.Procedure?
@@ -114,6 +116,7 @@ public struct QueryService: Sendable {
         guard let purpose = QueryPurpose(rawValue: request.purpose.trimmingCharacters(in: .whitespaces)) else {
             throw CreditGateError(.validationFailed, detailKey: "query_purpose_unknown", cause: "unknown purpose code")
         }
+        let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
         let subjectName = request.subjectName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(subjectName.count) else {
             throw CreditGateError(.validationFailed, detailKey: "consent_name_invalid", cause: "subject name length")
@@ -139,8 +142,8 @@ public struct QueryService: Sendable {
         let specialCase = procedure == nil ? nil : try await citedCase(request.specialCaseID, of: actor)
         let admission = QueryAdmission.decide(QueryAdmissionFacts(
             user: actor.user, subject: subject, purpose: purpose, appRefusal: appRefusal, consent: consent, hasActiveLoan: hasActiveLoan,
-            procedure: procedure, specialCase: specialCase, relatedParty: try await relatedParties.match(subject, querier: actor.user, reference: reference),
-            at: now
+            procedure: procedure, specialCase: specialCase,
+            relatedParty: try await relatedParties.match(subject, hashed: subjectHash, querier: actor.user, reference: reference), at: now
         ))
         guard let unit = tree.units[actor.user.organisationID] else {
             throw CreditGateError(.forbidden, detailKey: "detail_forbidden", cause: "querier's unit unknown")
@@ -153,7 +156,7 @@ public struct QueryService: Sendable {
             facts = try await gate.recounted(facts, user: actor.user.id, unit: unit.id)
             decision = PolicyEngine.decide(facts)
         }
-        return Evaluation(subject: subject, subjectName: subjectName, purpose: purpose, procedure: procedure, app: app, consent: consent,
+        return Evaluation(subject: subject, subjectHash: subjectHash, subjectName: subjectName, purpose: purpose, procedure: procedure, app: app, consent: consent,
                           specialCase: specialCase, unit: unit, facts: facts, decision: decision)
     }
 
@@ -219,7 +222,7 @@ public struct QueryService: Sendable {
             )
         }
         var query = recorded(decision, exception: consumedException)
-        let subjectHash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
+        let subjectHash = evaluation.subjectHash
         func decided(_ query: CreditQuery, _ decision: PolicyDecision, exception: PolicyException.ID?) -> AuditEvent {
             AuditEvent(
                 kind: .queryDecided, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,

@@ -7,16 +7,14 @@ import Foundation
 /// declared or a colleague of their unit is refused unless made under a special procedure.
 public struct RelatedPartyService: Sendable {
     let parties: any RelatedPartyRepository
-    let users: any UserRepository
-    let organisations: any OrganisationRepository
+    /// Whose accounts the actor administers: the same scope and role ceiling as every other change to an account.
+    let administration: AccountAdministration
     let audit: AuditTrail
     let clock: @Sendable () -> Date
 
-    public init(parties: any RelatedPartyRepository, users: any UserRepository, organisations: any OrganisationRepository, audit: AuditTrail,
-                clock: @escaping @Sendable () -> Date) {
+    public init(parties: any RelatedPartyRepository, administration: AccountAdministration, audit: AuditTrail, clock: @escaping @Sendable () -> Date) {
         self.parties = parties
-        self.users = users
-        self.organisations = organisations
+        self.administration = administration
         self.audit = audit
         self.clock = clock
     }
@@ -34,15 +32,16 @@ public struct RelatedPartyService: Sendable {
         }
     }
 
-    /// How a query's subject is related to the querier by the register, when it is. Only a person can be.
+    /// How a query's subject, whose keyed hash is `subjectHash`, is related to the querier by the register, when it
+    /// is. Only a person can be.
     ///
     /// With the reference data a query is decided on, a subject whose hash is not in the register costs no read;
     /// one that is, is read with its holders' units as they are now (a transfer moves a colleague at once).
-    public func match(_ subject: SubjectIdentifier, querier: User, reference: ReferenceData? = nil) async throws -> RelatedPartyMatch? {
+    public func match(_ subject: SubjectIdentifier, hashed subjectHash: String, querier: User,
+                      reference: ReferenceData? = nil) async throws -> RelatedPartyMatch? {
         guard !subject.type.isCorporate else { return nil }
-        let hash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
-        if let reference, !reference.relatedPartyHashes.contains(hash) { return nil }
-        return RelatedPartyMatch.of(try await parties.holders(ofSubjectHash: hash), querier: querier)
+        if let reference, !reference.relatedPartyHashes.contains(subjectHash) { return nil }
+        return RelatedPartyMatch.of(try await parties.holders(ofSubjectHash: subjectHash), querier: querier)
     }
 
     public func declare(_ declaration: Declaration, for userID: User.ID, by actor: AuthenticatedUser, clientIP: String) async throws -> RelatedParty {
@@ -57,7 +56,7 @@ public struct RelatedPartyService: Sendable {
         }
         let hash = audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number)
         let party = RelatedParty(id: .random(), userID: person.id, relation: relation, subjectType: subject.type, subjectHash: hash,
-                                 maskedIdentifier: Self.masked(subject), declaredBy: actor.user.id, declaredAt: now)
+                                 maskedIdentifier: RelatedParty.masked(subject), declaredBy: actor.user.id, declaredAt: now)
         let event = { (outcome: AuditEvent.Outcome, reasons: [String]) in
             AuditEvent(kind: .relatedPartyDeclared, occurredAt: now, actor: .init(actor.user), clientIP: clientIP, subjectHash: hash,
                        outcome: outcome, reasonCodes: reasons,
@@ -87,40 +86,17 @@ public struct RelatedPartyService: Sendable {
     }
 
     public func parties(of userID: User.ID, for actor: AuthenticatedUser) async throws -> [RelatedParty] {
-        try await parties.parties(of: try await personInScope(userID, of: actor).id)
+        try await parties.parties(of: try await administration.user(userID, for: actor).id)
     }
 
-    /// The person whose entries the actor may change, or a refusal. The register stops queries, so whoever could
-    /// change it must not be able to profit from the change:
-    /// - nobody changes their own entries;
-    /// - nobody who may query changes anyone's (removing a colleague's own entry would let them look the colleague
-    ///   up): the query operator's role is enough to be refused, rights granted or not;
-    /// - nobody changes the entries of a person holding a role beyond what they may grant, as with every other
-    ///   change to an account.
+    /// The person whose entries the actor may change, or a refusal: never one's own, never by a query operator (see
+    /// ``RelatedParty/mayBeKept(by:)``), and only of someone the actor administers and holding no role beyond the
+    /// actor's grant, as with every other change to an account.
     func keeper(of userID: User.ID, _ actor: AuthenticatedUser) async throws -> User {
         if actor.user.id == userID { throw CreditGateError(.forbidden, detailKey: "account_refusal_self", cause: "own related parties") }
-        if actor.user.roles.contains(.queryOperator) {
-            throw CreditGateError(.forbidden, detailKey: "related_party_keeper_queries", cause: "register changed by someone with query rights")
+        guard RelatedParty.mayBeKept(by: actor.user.roles) else {
+            throw CreditGateError(.forbidden, detailKey: "related_party_keeper_queries", cause: "register changed by a query operator")
         }
-        let person = try await personInScope(userID, of: actor)
-        guard person.roles.isSubset(of: Role.grantable(by: actor.user.roles)) else {
-            throw CreditGateError(.forbidden, detailKey: "account_refusal_higher", cause: "target holds a role beyond the actor's grant")
-        }
-        return person
-    }
-
-    /// The identifier as the register shows it: a resident ID's first three and last four characters (as everywhere
-    /// else), any other document's first and last two at most, so that a short passport number is not all but shown.
-    static func masked(_ subject: SubjectIdentifier) -> String {
-        subject.type == .residentID ? Masking.identifier(subject.number) : Masking.identifier(subject.number, keepStart: 1, keepEnd: 2)
-    }
-
-    /// The person, when the actor administers their unit; anyone else is not found.
-    func personInScope(_ userID: User.ID, of actor: AuthenticatedUser) async throws -> User {
-        let tree = OrganisationTree(try await organisations.all())
-        guard let person = try await users.find(userID),
-              AdministrativeScope.of(roles: actor.user.roles, organisation: actor.user.organisationID).contains(person.organisationID, in: tree)
-        else { throw CreditGateError(.notFound, detailKey: "detail_not_found", cause: "person outside scope or unknown") }
-        return person
+        return try await administration.managedUser(userID, by: actor)
     }
 }

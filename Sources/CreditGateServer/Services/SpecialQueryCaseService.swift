@@ -63,15 +63,11 @@ public struct SpecialQueryCaseService: Sendable {
             grounds: opening.grounds.trimmingCharacters(in: .whitespacesAndNewlines), requestedAt: now
         )
         // The case and its entry are durable together: no entry for a case never stored, no case unlogged.
-        let recorded = try await audit.record(AuditEvent(
+        try await audit.record(AuditEvent(
             kind: .specialCaseOpened, occurredAt: now, actor: .init(actor.user), clientIP: clientIP,
             subjectHash: audit.subjects.hash(identifierType: subject.type.rawValue, identifier: subject.number), purposeCode: purpose.code,
             outcome: .success, details: ["case": specialCase.id.rawValue, "procedure": procedure.rawValue, "document": specialCase.documentNumber]
-        ), with: cases.creating(specialCase))
-        guard recorded != nil else {
-            // Storing a new case never declines; should it, nothing was written.
-            throw CreditGateError(.serviceUnavailable, detailKey: "detail_audit_log_unavailable", cause: "special case \(specialCase.id) not recorded")
-        }
+        ), alwaysWith: cases.creating(specialCase))
         return specialCase
     }
 

@@ -14,18 +14,7 @@ enum Migration0008ReferenceVersion {
             "CREATE TABLE reference_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
             "INSERT INTO reference_version (id, version) VALUES (1, 1)",
         ]
-        switch backend {
-        case .sqlite:
-            // SQLite's triggers are per row and per kind of change.
-            for table in tables {
-                for change in ["INSERT", "UPDATE", "DELETE"] {
-                    statements.append("""
-                        CREATE TRIGGER \(table)_\(change.lowercased())_moves_reference AFTER \(change) ON \(table)
-                        BEGIN UPDATE reference_version SET version = version + 1 WHERE id = 1; END
-                        """)
-                }
-            }
-        case .postgres:
+        if backend == .postgres {
             statements.append("""
                 CREATE FUNCTION move_reference_version() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
@@ -35,13 +24,30 @@ enum Migration0008ReferenceVersion {
                 END
                 $$
                 """)
-            for table in tables {
-                statements.append("""
-                    CREATE TRIGGER \(table)_moves_reference AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table)
-                    FOR EACH STATEMENT EXECUTE FUNCTION move_reference_version()
-                    """)
-            }
+        }
+        for table in tables {
+            statements += triggers(movingTheReferenceVersionOn: table, backend)
         }
         return statements
+    }
+
+    /// The triggers that move the version with every change to `table`, in the change's transaction. A later
+    /// migration that adds a reference table calls this too.
+    static func triggers(movingTheReferenceVersionOn table: String, _ backend: DatabaseBackend) -> [String] {
+        switch backend {
+        case .sqlite:
+            // SQLite's triggers are per row and per kind of change.
+            ["INSERT", "UPDATE", "DELETE"].map { change in
+                """
+                CREATE TRIGGER \(table)_\(change.lowercased())_moves_reference AFTER \(change) ON \(table)
+                BEGIN UPDATE reference_version SET version = version + 1 WHERE id = 1; END
+                """
+            }
+        case .postgres:
+            ["""
+            CREATE TRIGGER \(table)_moves_reference AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \(table)
+            FOR EACH STATEMENT EXECUTE FUNCTION move_reference_version()
+            """]
+        }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// reference tables does.
 enum Migration0010RelatedParties {
     static let migration = Migration(version: 10, name: "related_parties") { backend in
-        var statements = [
+        [
             """
             CREATE TABLE related_parties (
                 id TEXT PRIMARY KEY,
@@ -24,21 +24,6 @@ enum Migration0010RelatedParties {
             // One entry per person and identifier; every query looks its subject up by the hash.
             "CREATE UNIQUE INDEX related_parties_entry ON related_parties(user_id, subject_hash)",
             "CREATE INDEX related_parties_subject ON related_parties(subject_hash)",
-        ]
-        switch backend {
-        case .sqlite:
-            for change in ["INSERT", "UPDATE", "DELETE"] {
-                statements.append("""
-                    CREATE TRIGGER related_parties_\(change.lowercased())_moves_reference AFTER \(change) ON related_parties
-                    BEGIN UPDATE reference_version SET version = version + 1 WHERE id = 1; END
-                    """)
-            }
-        case .postgres:
-            statements.append("""
-                CREATE TRIGGER related_parties_moves_reference AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON related_parties
-                FOR EACH STATEMENT EXECUTE FUNCTION move_reference_version()
-                """)
-        }
-        return statements
+        ] + Migration0008ReferenceVersion.triggers(movingTheReferenceVersionOn: "related_parties", backend)
     }
 }

@@ -43,9 +43,27 @@ public struct AuditedWrite: Sendable {
         }
     }
 
+    /// A write of a kind whose payloads are written one after another, each deciding alone whether it is written:
+    /// for a conditional write that a payload earlier in the same batch may have made moot (two decisions on one
+    /// request, the same identifier registered twice). The kind is the payload's type.
+    static func oneAtATime<Payload: Sendable>(_ payload: Payload,
+                                              _ write: @escaping @Sendable (Payload, any SQLDatabase) async throws -> Bool) -> AuditedWrite {
+        AuditedWrite(payload) { payloads, connection in
+            var written: [Bool] = []
+            for payload in payloads { written.append(try await write(payload, connection)) }
+            return written
+        }
+    }
+
     /// Performs one write in the caller's transaction.
     func perform(_ connection: any SQLDatabase) async throws -> Bool {
         try await together([payload], connection).first ?? false
+    }
+
+    /// Performs one write in a transaction of its own, without an audit entry: for loading and for tests of the
+    /// write itself.
+    func performAlone(on database: Database) async throws -> Bool {
+        try await database.transaction { try await perform($0) }
     }
 }
 

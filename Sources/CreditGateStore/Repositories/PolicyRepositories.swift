@@ -136,8 +136,7 @@ public struct SQLUserNetworkRepository: UserNetworkRepository {
 
 /// Exception requests (授权查询, R-22).
 public protocol PolicyExceptionRepository: Sendable {
-    func create(_ exception: PolicyException) async throws
-    /// ``create(_:)`` as the write of the audit entry that records the request: both are durable together or neither.
+    /// Stores a new request, as the write of the audit entry that records it: both are durable together or neither.
     func creating(_ exception: PolicyException) -> AuditedWrite
     func find(_ id: PolicyException.ID) async throws -> PolicyException?
     /// Requests made by the user, newest first.
@@ -149,10 +148,8 @@ public protocol PolicyExceptionRepository: Sendable {
     func version(requestedBy user: User.ID, orIn units: Set<Organisation.ID>?, at time: Date) async throws -> String
     /// The requests of the units (all when `nil`) still waiting for a decision at `time`, oldest first.
     func pending(in units: Set<Organisation.ID>?, at time: Date, limit: Int) async throws -> [PolicyException]
-    /// Writes a decision only while the request is still pending; `false` when someone decided first.
-    func decide(_ exception: PolicyException) async throws -> Bool
-    /// ``decide(_:)`` as the write of the audit entry that records the decision: it declines, changing nothing, when
-    /// someone decided first, and then that entry is not written either.
+    /// Writes a decision only while the request is still pending, as the write of the audit entry that records it:
+    /// it declines, changing nothing, when someone decided first, and then that entry is not written either.
     func deciding(_ exception: PolicyException) -> AuditedWrite
     /// Marks an approved request used by the query, once: `false` when it was used already (two queries at once).
     func use(_ id: PolicyException.ID, by query: CreditQuery.ID, at time: Date) async throws -> Bool
@@ -172,10 +169,6 @@ public struct SQLPolicyExceptionRepository: PolicyExceptionRepository {
         "justification", "risks", "client_ip", "requested_at", "lapses_at", "status", "updated_at",
         "decided_by", "decided_at", "decision_note", "on_site_verification", "expires_at", "used_by_query",
     ]
-
-    public func create(_ exception: PolicyException) async throws {
-        _ = try await database.transaction { try await creating(exception).perform($0) }
-    }
 
     public func creating(_ exception: PolicyException) -> AuditedWrite {
         AuditedWrite(NewRequest(exception: exception)) { requests, connection in
@@ -259,25 +252,18 @@ public struct SQLPolicyExceptionRepository: PolicyExceptionRepository {
         }
     }
 
-    public func decide(_ exception: PolicyException) async throws -> Bool {
-        try await database.transaction { try await deciding(exception).perform($0) }
-    }
-
     public func deciding(_ exception: PolicyException) -> AuditedWrite {
-        AuditedWrite(Decision(exception: exception)) { decisions, connection in
-            // One at a time: of two decisions on one request in a batch, the second finds it decided and declines.
-            var written: [Bool] = []
-            for exception in decisions.map(\.exception) {
-                written.append(try await connection.update("policy_exceptions")
-                    .set("status", to: SQLBind(exception.status.rawValue)).set("decided_by", to: SQLBind(exception.decidedBy?.rawValue))
-                    .set("decided_at", to: SQLBind(exception.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(exception.decisionNote))
-                    .set("on_site_verification", to: SQLBind(exception.onSiteVerification))
-                    .set("expires_at", to: SQLBind(exception.expiresAt?.storedMilliseconds))
-                    .set("updated_at", to: SQLBind((exception.decidedAt ?? exception.requestedAt).storedMilliseconds))
-                    .where("id", .equal, SQLBind(exception.id.rawValue)).where("status", .equal, SQLBind(PolicyException.Status.pending.rawValue))
-                    .returning("id").all().count == 1)
-            }
-            return written
+        // One at a time: of two decisions on one request in a batch, the second finds it decided and declines.
+        .oneAtATime(Decision(exception: exception)) { decision, connection in
+            let exception = decision.exception
+            return try await connection.update("policy_exceptions")
+                .set("status", to: SQLBind(exception.status.rawValue)).set("decided_by", to: SQLBind(exception.decidedBy?.rawValue))
+                .set("decided_at", to: SQLBind(exception.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(exception.decisionNote))
+                .set("on_site_verification", to: SQLBind(exception.onSiteVerification))
+                .set("expires_at", to: SQLBind(exception.expiresAt?.storedMilliseconds))
+                .set("updated_at", to: SQLBind((exception.decidedAt ?? exception.requestedAt).storedMilliseconds))
+                .where("id", .equal, SQLBind(exception.id.rawValue)).where("status", .equal, SQLBind(PolicyException.Status.pending.rawValue))
+                .returning("id").all().count == 1
         }
     }
 

@@ -484,18 +484,16 @@ public struct SQLQueryRepository: QueryRepository {
 
 /// State-organ and internal-staff cases.
 public protocol SpecialQueryCaseRepository: Sendable {
-    func create(_ specialCase: SpecialQueryCase) async throws
-    /// ``create(_:)`` as the write of the audit entry that records the opening: both are durable together or neither.
+    /// Stores a new case, as the write of the audit entry that records its opening: both are durable together or
+    /// neither.
     func creating(_ specialCase: SpecialQueryCase) -> AuditedWrite
     func find(_ id: SpecialQueryCase.ID) async throws -> SpecialQueryCase?
     /// Cases opened by the user, newest first.
     func cases(requestedBy user: User.ID, limit: Int) async throws -> [SpecialQueryCase]
     /// Cases of the given units (all when `nil`), newest first.
     func cases(in units: Set<Organisation.ID>?, limit: Int) async throws -> [SpecialQueryCase]
-    /// Writes a decision only while the case is still pending; `false` when someone decided first.
-    func decide(_ specialCase: SpecialQueryCase) async throws -> Bool
-    /// ``decide(_:)`` as the write of the audit entry that records the decision: it declines, changing nothing, when
-    /// someone decided first, and then that entry is not written either.
+    /// Writes a decision only while the case is still pending, as the write of the audit entry that records it: it
+    /// declines, changing nothing, when someone decided first, and then that entry is not written either.
     func deciding(_ specialCase: SpecialQueryCase) -> AuditedWrite
     /// Marks an approved case used by the query, once: `false` when it was used already (two queries at once).
     func use(_ id: SpecialQueryCase.ID, by query: CreditQuery.ID) async throws -> Bool
@@ -514,10 +512,6 @@ public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
         "id", "procedure", "subject_type", "subject_number", "purpose", "requested_by", "organisation_id", "authority", "document_number",
         "grounds", "requested_at", "status", "decided_by", "decided_at", "decision_note", "expires_at", "used_by_query",
     ]
-
-    public func create(_ specialCase: SpecialQueryCase) async throws {
-        _ = try await database.transaction { try await creating(specialCase).perform($0) }
-    }
 
     public func creating(_ specialCase: SpecialQueryCase) -> AuditedWrite {
         AuditedWrite(NewCase(specialCase: specialCase)) { opened, connection in
@@ -562,23 +556,16 @@ public struct SQLSpecialQueryCaseRepository: SpecialQueryCaseRepository {
         }
     }
 
-    public func decide(_ specialCase: SpecialQueryCase) async throws -> Bool {
-        try await database.transaction { try await deciding(specialCase).perform($0) }
-    }
-
     public func deciding(_ specialCase: SpecialQueryCase) -> AuditedWrite {
-        AuditedWrite(Decision(specialCase: specialCase)) { decisions, connection in
-            // One at a time: of two decisions on one case in a batch, the second finds it decided and declines.
-            var written: [Bool] = []
-            for specialCase in decisions.map(\.specialCase) {
-                written.append(try await connection.update("special_query_cases")
-                    .set("status", to: SQLBind(specialCase.status.rawValue)).set("decided_by", to: SQLBind(specialCase.decidedBy?.rawValue))
-                    .set("decided_at", to: SQLBind(specialCase.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(specialCase.decisionNote))
-                    .set("expires_at", to: SQLBind(specialCase.expiresAt?.storedMilliseconds))
-                    .where("id", .equal, SQLBind(specialCase.id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.pending.rawValue))
-                    .returning("id").all().count == 1)
-            }
-            return written
+        // One at a time: of two decisions on one case in a batch, the second finds it decided and declines.
+        .oneAtATime(Decision(specialCase: specialCase)) { decision, connection in
+            let specialCase = decision.specialCase
+            return try await connection.update("special_query_cases")
+                .set("status", to: SQLBind(specialCase.status.rawValue)).set("decided_by", to: SQLBind(specialCase.decidedBy?.rawValue))
+                .set("decided_at", to: SQLBind(specialCase.decidedAt?.storedMilliseconds)).set("decision_note", to: SQLBind(specialCase.decisionNote))
+                .set("expires_at", to: SQLBind(specialCase.expiresAt?.storedMilliseconds))
+                .where("id", .equal, SQLBind(specialCase.id.rawValue)).where("status", .equal, SQLBind(SpecialQueryCase.Status.pending.rawValue))
+                .returning("id").all().count == 1
         }
     }
 

@@ -41,31 +41,24 @@ public struct SQLRelatedPartyRepository: RelatedPartyRepository {
     }
 
     public func declaring(_ party: RelatedParty) -> AuditedWrite {
-        AuditedWrite(Declaration(party: party)) { declarations, connection in
-            // One at a time: two declarations of one identifier for one person in a batch store it once.
-            var written: [Bool] = []
-            for party in declarations.map(\.party) {
-                written.append(try await connection.raw("""
-                    INSERT INTO related_parties (id, user_id, relation, subject_type, subject_hash, masked_identifier, declared_by, declared_at)
-                    VALUES (\(bind: party.id.rawValue), \(bind: party.userID.rawValue), \(bind: party.relation.rawValue),
-                            \(bind: party.subjectType.rawValue), \(bind: party.subjectHash), \(bind: party.maskedIdentifier),
-                            \(bind: party.declaredBy.rawValue), \(bind: party.declaredAt.storedMilliseconds))
-                    ON CONFLICT (user_id, subject_hash) DO NOTHING RETURNING id
-                    """).all().count == 1)
-            }
-            return written
+        // One at a time: two declarations of one identifier for one person in a batch store it once.
+        .oneAtATime(Declaration(party: party)) { declaration, connection in
+            let party = declaration.party
+            return try await connection.raw("""
+                INSERT INTO related_parties (id, user_id, relation, subject_type, subject_hash, masked_identifier, declared_by, declared_at)
+                VALUES (\(bind: party.id.rawValue), \(bind: party.userID.rawValue), \(bind: party.relation.rawValue),
+                        \(bind: party.subjectType.rawValue), \(bind: party.subjectHash), \(bind: party.maskedIdentifier),
+                        \(bind: party.declaredBy.rawValue), \(bind: party.declaredAt.storedMilliseconds))
+                ON CONFLICT (user_id, subject_hash) DO NOTHING RETURNING id
+                """).all().count == 1
         }
     }
 
     public func removing(_ id: RelatedParty.ID, of user: User.ID) -> AuditedWrite {
-        AuditedWrite(Removal(id: id, user: user)) { removals, connection in
-            var written: [Bool] = []
-            for removal in removals {
-                written.append(try await connection.delete(from: "related_parties")
-                    .where("id", .equal, SQLBind(removal.id.rawValue)).where("user_id", .equal, SQLBind(removal.user.rawValue))
-                    .returning("id").all().count == 1)
-            }
-            return written
+        .oneAtATime(Removal(id: id, user: user)) { removal, connection in
+            try await connection.delete(from: "related_parties")
+                .where("id", .equal, SQLBind(removal.id.rawValue)).where("user_id", .equal, SQLBind(removal.user.rawValue))
+                .returning("id").all().count == 1
         }
     }
 
